@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what is missing (Debian cross toolchains, QEMU for the speed reference, a Python
+# virtual environment with tinysim), then build the firmware. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs=(make gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
+      picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc)
+missing=()
+for p in "${debs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PY" -m venv .venv
+fi
+stamp=.venv/.tinysim-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "setup: installing tinysim into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[dev]'
+    touch "$stamp"
+fi
+
+make -s -C firmware

@@ -1,0 +1,119 @@
+"""Shared pytest fixtures. Append new fixtures; don't remove others'."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+# --------------------------------------------------------------------------- tiny firmware ELFs
+# Built once per session with the cross toolchains; tests needing one are
+# skipped (with the reason) where the toolchain is not installed.
+
+_FW_C = """
+int counter = 5;                               /* .data: run in RAM, stored in flash */
+int zeroed[16];                                /* .bss */
+const int table[8] = {1, 2, 3, 4, 5, 6, 7, 8}; /* .rodata */
+static __attribute__((noinline)) int helper(int x) { return x * 3 + table[x & 7]; }
+int add(int a, int b) { return a + helper(b); }
+int main(void) {
+    counter = add(counter, table[3]);
+    for (;;) { zeroed[1]++; }
+}
+"""
+
+_ARM_S = """
+    .syntax unified
+    .cpu cortex-m4
+    .thumb
+    .section .vectors, "a"
+    .word __StackTop
+    .word Reset_Handler
+    .word Default_Handler
+    .word Default_Handler
+
+    .text
+    .thumb_func
+    .global Reset_Handler
+    .type Reset_Handler, %function
+Reset_Handler:
+    bl main
+1:  b 1b
+    .size Reset_Handler, .-Reset_Handler
+
+    /* no .size on purpose: function_at must still find it */
+    .thumb_func
+    .weak Default_Handler
+    .type Default_Handler, %function
+Default_Handler:
+    nop
+    b Default_Handler
+"""
+
+_ARM_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M
+         RAM (rwx)  : ORIGIN = 0x20000000, LENGTH = 256K }
+ENTRY(Reset_Handler)
+SECTIONS {
+  .text : { KEEP(*(.vectors)) *(.text*) } > FLASH
+  .rodata : { *(.rodata*) } > FLASH
+  .data : { *(.data*) } > RAM AT> FLASH
+  .bss (NOLOAD) : { *(.bss*) *(COMMON) } > RAM
+  .stack (NOLOAD) : { . = ALIGN(8); __StackLimit = .; . += 0x800; __StackTop = .; } > RAM
+}
+"""
+
+_RV_S = """
+    .section .text.init, "ax"
+    .global _start
+    .type _start, @function
+_start:
+    la sp, __stack_top
+    call main
+1:  j 1b
+    .size _start, .-_start
+"""
+
+_RV_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x20010000, LENGTH = 0x3F0000
+         RAM (rwx)  : ORIGIN = 0x80000000, LENGTH = 16K }
+ENTRY(_start)
+SECTIONS {
+  .text : { *(.text.init) *(.text*) } > FLASH
+  .rodata : { *(.rodata*) *(.srodata*) } > FLASH
+  .data : { *(.data*) *(.sdata*) } > RAM AT> FLASH
+  .bss (NOLOAD) : { *(.sbss*) *(.bss*) *(COMMON) } > RAM
+  .stack (NOLOAD) : { . = ALIGN(16); __stack_bottom = .; . += 0x400; __stack_top = .; } > RAM
+}
+"""
+
+
+def _build(tmp: Path, gcc: str, flags: list[str], asm: str, ld: str) -> Path:
+    if shutil.which(gcc) is None:
+        pytest.skip(f"{gcc} not installed (needed to build a test ELF)")
+    (tmp / "start.S").write_text(asm)
+    (tmp / "main.c").write_text(_FW_C)
+    (tmp / "link.ld").write_text(ld)
+    out = tmp / "fw.elf"
+    cmd = [gcc, *flags, "-O1", "-g", "-nostdlib", "-ffreestanding", "-T", "link.ld",
+           "start.S", "main.c", "-o", str(out)]
+    result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"building the test ELF failed: {' '.join(cmd)}\n{result.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def arm_elf(tmp_path_factory) -> Path:
+    """Cortex-M4 ELF for nano33ble's memory map (flash 0x0, RAM 0x20000000)."""
+    return _build(tmp_path_factory.mktemp("arm_elf"), "arm-none-eabi-gcc",
+                  ["-mcpu=cortex-m4", "-mthumb"], _ARM_S, _ARM_LD)
+
+
+@pytest.fixture(scope="session")
+def riscv_elf(tmp_path_factory) -> Path:
+    """RV32IMAC ELF for hifive1's memory map (flash 0x20010000, DTIM 0x80000000)."""
+    return _build(tmp_path_factory.mktemp("riscv_elf"), "riscv64-unknown-elf-gcc",
+                  ["-march=rv32imac", "-mabi=ilp32"], _RV_S, _RV_LD)

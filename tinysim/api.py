@@ -1,0 +1,63 @@
+"""The Python API. The CLI and the TUI are thin layers over these functions."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .elf import Firmware, load_elf
+from .engines.base import Engine, StopInfo, engine_class
+from .memory import memory_use
+from .platform import Platform, load_platform
+from .report import FaultReport, RunResult
+
+
+def open_board(platform: str | Path | Platform, firmware: str | Path | Firmware,
+               engine: str = "builtin") -> Engine:
+    """Load a platform and an ELF into an engine, ready to run (use as a context manager)."""
+    plat = platform if isinstance(platform, Platform) else load_platform(platform)
+    fw = firmware if isinstance(firmware, Firmware) else load_elf(firmware, expect_arch=plat.arch)
+    return engine_class(engine)(plat, fw)
+
+
+def run(platform: str | Path | Platform, firmware: str | Path | Firmware, *,
+        engine: str = "builtin", max_time_s: float | None = None,
+        wall_limit_s: float | None = None,
+        on_uart: Callable[[str, bytes], None] | None = None) -> RunResult:
+    """Boot ``firmware`` on ``platform`` and run it to its end or a limit; return the report."""
+    with open_board(platform, firmware, engine) as eng:
+        uart = bytearray()
+        eng.on_uart(lambda port, data: uart.extend(data))
+        if on_uart is not None:
+            eng.on_uart(on_uart)
+        try:
+            stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
+        except KeyboardInterrupt:
+            stop = StopInfo("interrupted", detail="interrupted by the user")
+        return make_result(eng, stop, bytes(uart))
+
+
+def make_result(eng: Engine, stop: StopInfo, uart: bytes) -> RunResult:
+    plat, fw = eng.platform, eng.firmware
+    mem = memory_use(fw, plat)
+    c = eng.counters()
+    wall = getattr(eng, "wall_time_s", 0.0)
+    region = mem.stack_region
+    f = stop.fault or getattr(eng, "fault", None) or getattr(getattr(eng, "m", None), "core", None) and \
+        eng.m.core.fault
+    fault = None if not f else FaultReport(f.kind, f.description, f.pc, f.address, f.function,
+                                          f.call_site, dict(f.registers), tuple(f.decoded))
+    leds = {}
+    m = getattr(eng, "m", None)
+    if m is not None:
+        leds = {k: {"on": v, "toggles": m.led_toggles.get(k, 0)} for k, v in sorted(m.led_states.items())}
+    return RunResult(
+        platform=plat.name, engine=eng.name, firmware=str(fw.path), exit_reason=stop.reason,
+        exit_code=stop.exit_code, detail=stop.detail, uart=uart.decode("utf-8", "replace"),
+        instructions=c.instructions, cycles=c.cycles,
+        cycles_estimated=eng.capabilities.cycle_model, timing_model=plat.timing,
+        clock_hz=plat.clock_hz, virtual_time_s=c.virtual_time_s, wall_time_s=wall,
+        mips=(c.instructions / wall / 1e6) if wall > 0 else 0.0,
+        flash_bytes=mem.flash_bytes, ram_static_bytes=mem.ram_static_bytes,
+        stack_peak_bytes=eng.stack_peak(),
+        stack_size_bytes=(region[1] - region[0]) if region else None,
+        fault=fault, leds=leds)

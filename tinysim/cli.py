@@ -1,0 +1,104 @@
+"""Command line: a thin layer over tinysim.api. Errors print as messages, not tracebacks
+(use --debug for the traceback)."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from . import __version__
+from .errors import TinysimError
+from .report import EXIT_USAGE
+
+_DUR = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(s|ms|us|µs|ns|min)?\s*$")
+_SCALE = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0}
+
+
+def duration(text: str) -> float:
+    """'2s', '250ms', '1.5' (seconds), '10us', '1min' -> seconds."""
+    m = _DUR.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (try 2s, 250ms, 10us)")
+    return float(m.group(1)) * _SCALE[m.group(2)]
+
+
+def _cmd_run(args) -> int:
+    from . import api, render
+
+    stream = None
+    if not args.json and not args.quiet:
+        def stream(port, data):
+            sys.stdout.write(data.decode("utf-8", "replace"))
+            sys.stdout.flush()
+    result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
+                     wall_limit_s=args.wall_limit, on_uart=stream)
+    if args.json:
+        print(render.to_json(result))
+    else:
+        if result.uart and not result.uart.endswith("\n") and not args.quiet:
+            print()
+        print(render.text(result))
+    return result.process_exit_code
+
+
+def _cmd_platforms(args) -> int:
+    from .platform import list_platforms, load_platform
+    for name in list_platforms():
+        p = load_platform(name)
+        print(f"{name:<12} {p.core:<11} {p.clock_hz / 1e6:>5g} MHz  {p.description}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from . import bench
+    return bench.main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tinysim", description="Emulate TinyML boards running real firmware.")
+    ap.add_argument("--version", action="version", version=f"tinysim {__version__}")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="boot a firmware ELF on a board and report what happened",
+                       description="Exit status: the firmware's own exit code when it exits; "
+                       "70 when it faults; 124 when --wall-limit passes; 5 on a breakpoint; "
+                       "2 for bad input; 0 when it idles or --max-time passes.")
+    r.add_argument("--platform", "-p", required=True, help="board name (see `tinysim platforms`) or platform file")
+    r.add_argument("--firmware", "-f", required=True, help="firmware ELF built for the board")
+    r.add_argument("--engine", default="builtin", help="emulation engine (default: builtin)")
+    r.add_argument("--max-time", type=duration, default=None, metavar="T",
+                   help="stop after T of virtual time (e.g. 2s, 500ms)")
+    r.add_argument("--wall-limit", type=duration, default=None, metavar="T",
+                   help="stop after T of wall-clock time")
+    r.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    r.add_argument("--quiet", "-q", action="store_true", help="do not stream UART output")
+    r.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("platforms", help="list the bundled boards")
+    p.set_defaults(func=_cmd_platforms)
+
+    b = sub.add_parser("bench", help="emulation speed: tinysim against QEMU on the same ELF")
+    b.add_argument("--firmware", default=None, help="ELF (default: build/nano33ble/bench.elf)")
+    b.add_argument("--platform", default="nano33ble")
+    b.add_argument("--repeat", type=int, default=3, help="runs of each, best time kept")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=_cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TinysimError as e:
+        if args.debug:
+            raise
+        print(f"tinysim: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Emulation engines behind one contract (see base.py)."""

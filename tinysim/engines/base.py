@@ -1,0 +1,146 @@
+"""The engine contract: what every emulation engine offers, and how engines are found.
+
+An engine loads a platform and a firmware image, runs it in virtual time, and reports what
+happened as plain data. Optional abilities are capability flags, never checks on names.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
+
+from ..elf import Firmware
+from ..errors import EngineError
+from ..platform import Platform
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    snapshot: bool = False          # snapshot()/restore()
+    single_step: bool = False       # step()
+    exact_counters: bool = False    # DWT CYCCNT / mcycle exact at the reading instruction
+    cycle_model: bool = False       # cycles estimated from a per-core timing table
+    memory_peaks: bool = False      # stack high-water mark
+    block_profile: bool = False     # per-address instruction and cycle counts
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A firmware fault, decoded."""
+    kind: str                       # "unmapped-read", "unmapped-write", "unmapped-fetch",
+                                    # "illegal-instruction", "hardfault", "stack-overflow", "lockup"
+    description: str                # one line for people
+    pc: int
+    address: int | None = None      # the data address involved, when there is one
+    function: str | None = None     # "main+0x12"
+    registers: dict = field(default_factory=dict)   # e.g. CFSR/HFSR/BFAR/MMFAR, mcause/mtval
+    decoded: tuple[str, ...] = ()   # named bits of the fault status registers
+    call_site: str | None = None    # caller ("LR" on Arm, ra on RISC-V) as function+offset
+
+
+@dataclass(frozen=True)
+class StopInfo:
+    """Why run() returned."""
+    reason: str                     # "exit", "fault", "idle", "hang", "time-limit", "wall-limit",
+                                    # "breakpoint", "paused", "event"
+    exit_code: int | None = None
+    fault: Fault | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Counters:
+    instructions: int
+    cycles: int                     # estimated (timing table) unless the engine says otherwise
+    virtual_time_s: float
+
+
+UartListener = Callable[[str, bytes], None]     # (peripheral name, bytes)
+
+
+class Engine(ABC):
+    """One emulated board running one firmware image."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    _registry: ClassVar[dict[str, type["Engine"]]] = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if getattr(cls, "name", None):
+            Engine._registry[cls.name] = cls
+
+    def __init__(self, platform: Platform, firmware: Firmware):
+        self.platform = platform
+        self.firmware = firmware
+        self._uart_listeners: list[UartListener] = []
+
+    # -- events -------------------------------------------------------------------------
+    def on_uart(self, listener: UartListener) -> None:
+        self._uart_listeners.append(listener)
+
+    def _emit_uart(self, port: str, data: bytes) -> None:
+        for fn in self._uart_listeners:
+            fn(port, data)
+
+    # -- running ------------------------------------------------------------------------
+    @abstractmethod
+    def run(self, *, max_time_s: float | None = None, wall_limit_s: float | None = None,
+            until: Callable[[], bool] | None = None) -> StopInfo:
+        """Run until the firmware exits, faults or idles, a limit passes, pause() is called,
+        or ``until()`` (checked at events) returns true. Can be called again to continue."""
+
+    def pause(self) -> None:
+        """Ask a running run() to return (thread-safe); it returns reason "paused"."""
+        raise EngineError(f"the {self.name} engine cannot pause")
+
+    def step(self, count: int = 1) -> StopInfo:
+        raise EngineError(f"the {self.name} engine cannot single-step")
+
+    def snapshot(self):
+        raise EngineError(f"the {self.name} engine cannot take snapshots")
+
+    def restore(self, snap) -> None:
+        raise EngineError(f"the {self.name} engine cannot restore snapshots")
+
+    # -- state --------------------------------------------------------------------------
+    @abstractmethod
+    def read_memory(self, addr: int, size: int) -> bytes: ...
+
+    @abstractmethod
+    def write_memory(self, addr: int, data: bytes) -> None: ...
+
+    @abstractmethod
+    def read_register(self, name: str) -> int: ...
+
+    @abstractmethod
+    def write_register(self, name: str, value: int) -> None: ...
+
+    @abstractmethod
+    def counters(self) -> Counters: ...
+
+    def stack_peak(self) -> int | None:
+        """Deepest stack use in bytes seen so far, where the engine can tell."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def engine_class(name: str) -> type[Engine]:
+    from . import builtin  # noqa: F401  (registers itself)
+    try:
+        from . import renode  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        return Engine._registry[name]
+    except KeyError:
+        raise EngineError(f"no engine named {name!r}",
+                          hint="available: " + ", ".join(sorted(Engine._registry))) from None

@@ -1,0 +1,513 @@
+"""The built-in engine: Unicorn CPU emulation with peripherals modelled in Python.
+
+Instruction counting and cycle estimation run in a native block hook (``_native``); Python
+runs only at peripheral accesses, at events (timers, semihosting, exceptions) and the first
+time a translated block is seen.
+"""
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from unicorn import UC_HOOK_INTR, Uc, UcError
+
+from ...elf import Firmware
+from ...errors import EngineError
+from ...platform import Platform
+from ...timing import load_timing
+from ..base import Capabilities, Counters, Engine, Fault, StopInfo
+from . import _native as N
+from ._decode import Block, Decoder
+from .peripherals import create as create_peripheral
+
+PAINT = 0xA5                 # stack paint byte
+UNTIL = 0xFFFF_FFFF          # never a valid (even) PC: emu_start runs until we stop it
+
+
+@dataclass
+class _Event:
+    cycle: int
+    seq: int
+    fn: Callable[[], None]
+    cancelled: bool = False
+
+    def __lt__(self, other):
+        return (self.cycle, self.seq) < (other.cycle, other.seq)
+
+
+class Machine:
+    """Unicorn plus the board: memory, peripherals, core support, events, counters."""
+
+    def __init__(self, engine: "BuiltinEngine", platform: Platform, firmware: Firmware):
+        self.engine = engine
+        self.platform = platform
+        self.firmware = firmware
+        self.clock_hz = platform.clock_hz
+        self.timing = load_timing(platform.timing)
+        self.decoder = Decoder(platform.arch, self.timing)
+        self.blocks: dict[tuple[int, int], Block] = {}
+        self._events: list[_Event] = []
+        self._seq = 0
+        self._stop_requested = False
+        self._pause = threading.Event()
+        self.led_states: dict[str, bool] = {}
+        self.led_toggles: dict[str, int] = {}
+        self.uart_bytes = 0
+
+        if platform.arch == "arm":
+            from .cortexm import CortexM as CoreCls
+        else:
+            from .riscv import Riscv as CoreCls
+        self.uc = Uc(*CoreCls.UC_MODE)
+        CoreCls.select_model(self.uc)
+        self._map_memory()
+        self.counter = N.BlockCounter(self._code_regions())
+        self.counter.attach(self.uc)
+        self.core = CoreCls(self)
+        self.peripherals = {p.name: create_peripheral(self, p) for p in platform.peripherals}
+        self.core.map_peripherals()
+        self._map_peripherals()
+        self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
+        self._load(firmware)
+        self.stack_region = self._stack_region()
+        self._paint_stack()
+        self.core.reset()
+
+    # -- memory ---------------------------------------------------------------------------
+    def _map_memory(self):
+        self.mem: dict[str, np.ndarray] = {}
+        for r in self.platform.memory:
+            size = (r.size + 0xFFF) & ~0xFFF
+            buf = np.zeros(size, dtype=np.uint8)
+            if r.kind in ("flash", "rom"):
+                buf[:] = 0xFF                      # erased flash
+            self.mem[r.name] = buf
+            self.uc.mem_map_ptr(r.base, size, 7, buf.ctypes.data)
+
+    def _code_regions(self) -> list[tuple[int, int]]:
+        # Code can run from flash (where the ELF put it) and from any RAM.
+        regions = []
+        for r in self.platform.memory:
+            if r.kind in ("flash", "rom"):
+                lo = min((s.paddr for s in self.firmware.segments if r.contains(s.paddr)), default=None)
+                hi = max((s.paddr + len(s.data) for s in self.firmware.segments if r.contains(s.paddr)),
+                         default=None)
+                if lo is None:
+                    continue
+                regions.append((lo & ~0xFFF, min(r.end, (hi + 0xFFF) & ~0xFFF) - (lo & ~0xFFF)))
+            else:
+                regions.append((r.base, r.size))
+        return regions
+
+    def _load(self, fw: Firmware):
+        for seg in fw.segments:
+            if not seg.data:
+                continue
+            lo, hi = seg.paddr, seg.paddr + len(seg.data)
+            region = self.platform.region_at(lo)
+            if region is None or hi > region.end:
+                raise EngineError(
+                    f"{fw.path}: segment at {lo:#010x}-{hi:#010x} lies outside the memory of "
+                    f"platform {self.platform.name}",
+                    hint="check the linker script's MEMORY against the platform file: " +
+                    ", ".join(f"{m.name} {m.base:#010x}+{m.size:#x}" for m in self.platform.memory))
+            self.uc.mem_write(lo, seg.data)
+
+    def read(self, addr: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(addr, size))
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.uc.mem_write(addr, bytes(data))
+
+    def read_u32(self, addr: int) -> int:
+        return int.from_bytes(self.uc.mem_read(addr, 4), "little")
+
+    def write_u32(self, addr: int, value: int) -> None:
+        self.uc.mem_write(addr, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+
+    def dma_read(self, addr: int, size: int, who: str) -> bytes:
+        try:
+            return self.read(addr, size)
+        except UcError:
+            raise EngineError(f"{who}: DMA read of {size} bytes at {addr:#010x} is outside memory")
+
+    # -- stack ------------------------------------------------------------------------------
+    def _stack_region(self) -> tuple[int, int] | None:
+        fw = self.firmware
+        for lo_name, hi_name in (("__stack_bottom", "__stack_top"), ("_sstack", "_estack"),
+                                 ("__StackLimit", "__StackTop")):
+            lo, hi = fw.symbol(lo_name), fw.symbol(hi_name)
+            if lo is not None and hi is not None and hi > lo:
+                return lo, hi
+        return None
+
+    def _paint_stack(self):
+        if self.stack_region:
+            lo, hi = self.stack_region
+            self.write(lo, bytes([PAINT]) * (hi - lo))
+
+    def stack_peak(self) -> int | None:
+        if not self.stack_region:
+            return None
+        lo, hi = self.stack_region
+        data = np.frombuffer(self.read(lo, hi - lo), dtype=np.uint8)
+        used = np.flatnonzero(data != PAINT)
+        return int(hi - lo - used[0]) if used.size else 0
+
+    # -- peripherals --------------------------------------------------------------------------
+    def _map_peripherals(self):
+        pages: dict[int, list] = {}
+        for p in self.peripherals.values():
+            for page in range(p.base & ~0xFFF, p.base + p.size, 0x1000):
+                pages.setdefault(page, []).append(p)
+        for page, periphs in pages.items():
+            self.map_mmio(page, 0x1000, periphs)
+
+    def map_mmio(self, base: int, size: int, periphs: list):
+        """Map ``size`` bytes at ``base``; accesses go to the peripheral covering the address."""
+        def find(addr):
+            for p in periphs:
+                if p.base <= addr < p.base + p.size:
+                    return p
+            return None
+
+        def on_read(uc, off, size_, _ud):
+            addr = base + off
+            p = find(addr)
+            if p is None:
+                return self._unmodelled(addr, size_, None)
+            return p.read(addr - p.base, size_) & ((1 << (8 * size_)) - 1)
+
+        def on_write(uc, off, size_, value, _ud):
+            addr = base + off
+            p = find(addr)
+            if p is None:
+                self._unmodelled(addr, size_, value)
+                return
+            p.write(addr - p.base, size_, value)
+
+        self.uc.mmio_map(base, size, on_read, None, on_write, None)
+
+    def _unmodelled(self, addr, size, value):
+        # Inside a modelled peripheral's page but no register there: reads as zero, like
+        # reserved space on the real chips.
+        return 0
+
+    # -- time and events ----------------------------------------------------------------------
+    @property
+    def cycles(self) -> int:
+        return int(self.counter.hdr[N.CYCLES])
+
+    @property
+    def insns(self) -> int:
+        return int(self.counter.hdr[N.INSNS])
+
+    def now(self, addr: int) -> tuple[int, int]:
+        """(instructions, cycles) retired before the instruction running now (exact at MMIO)."""
+        return self.core.exact_counters(addr)
+
+    def schedule(self, cycle: int, fn: Callable[[], None]) -> _Event:
+        self._seq += 1
+        ev = _Event(int(cycle), self._seq, fn)
+        heapq.heappush(self._events, ev)
+        self.request_stop()
+        return ev
+
+    def next_event_cycle(self) -> int | None:
+        while self._events and self._events[0].cancelled:
+            heapq.heappop(self._events)
+        return self._events[0].cycle if self._events else None
+
+    def fire_due_events(self):
+        while self._events and (self._events[0].cancelled or self._events[0].cycle <= self.cycles):
+            ev = heapq.heappop(self._events)
+            if not ev.cancelled:
+                ev.fn()
+
+    def advance_idle(self, to_cycle: int, spin_block: Block | None = None):
+        """Let virtual time pass with the core asleep (WFI) or spinning in a one-block loop."""
+        delta = to_cycle - self.cycles
+        if delta <= 0:
+            return
+        self.counter.hdr[N.CYCLES] += delta
+        if spin_block is not None and spin_block.cycles:
+            self.counter.hdr[N.INSNS] += (delta // spin_block.cycles) * spin_block.icount
+
+    def request_stop(self):
+        """Stop emulation at the end of the current block (safe from any hook)."""
+        self._stop_requested = True
+        self.uc.emu_stop()
+
+    def raise_irq(self, irq: int):
+        self.core.set_irq_pending(irq)
+        self.request_stop()
+
+    # -- outputs ------------------------------------------------------------------------------
+    def emit_uart(self, port: str, data: bytes):
+        self.uart_bytes += len(data)
+        self.engine._emit_uart(port, data)
+
+    def led_changed(self, name: str, on: bool):
+        if self.led_states.get(name) != on:
+            if name in self.led_states:
+                self.led_toggles[name] = self.led_toggles.get(name, 0) + 1
+            self.led_states[name] = on
+
+    # -- blocks -------------------------------------------------------------------------------
+    def block(self, addr: int, size: int) -> Block:
+        key = (addr, size)
+        b = self.blocks.get(key)
+        if b is None:
+            try:
+                code = self.read(addr, size)
+            except UcError:
+                code = b""
+            b = self.decoder.decode(code, addr)
+            self.blocks[key] = b
+        return b
+
+    def _install_block(self, b: Block):
+        c = self.counter
+        slot = c.slot(b.addr)
+        if slot < 0:
+            return
+        c.icnt[slot] = max(b.icount, 1)
+        c.cyc[slot] = b.cycles
+        c.bsize[slot] = b.size
+        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0)
+
+    def account_pending(self, fault_pc: int | None):
+        """Decode blocks the native hook saw for the first time and count their execution.
+
+        ``fault_pc``: emulation stopped on an error inside the last block, at this PC; the
+        instruction there and those after it did not retire.
+        """
+        pend = self.counter.take_pending()
+        c = self.counter
+        partial = False
+        for i, (addr, size) in enumerate(pend):
+            b = self.block(addr, size)
+            self._install_block(b)
+            n, cyc = b.icount, b.cycles
+            if fault_pc is not None and i == len(pend) - 1 and addr <= fault_pc < addr + size:
+                k = b.index_of(fault_pc)
+                n, cyc = k, sum(x.cost for x in b.insns[:k])
+                partial = True
+            c.hdr[N.INSNS] += n
+            c.hdr[N.CYCLES] += cyc
+            slot = c.slot(addr)
+            if slot >= 0:
+                c.acc_i[slot] += n
+                c.acc_c[slot] += cyc
+        if fault_pc is not None and not partial:
+            self.unretire_tail(fault_pc)
+
+    def unretire_tail(self, fault_pc: int):
+        """The last (already counted) block stopped on an error at ``fault_pc``: take back
+        the instructions from there to the block's end, which did not retire."""
+        c = self.counter
+        addr, size = int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE])
+        if not (addr <= fault_pc < addr + size):
+            return
+        b = self.block(addr, size)
+        k = b.index_of(fault_pc)
+        n, cyc = b.icount - k, sum(x.cost for x in b.insns[k:])
+        c.hdr[N.INSNS] -= n
+        c.hdr[N.CYCLES] -= cyc
+        slot = c.slot(addr)
+        if slot >= 0:
+            c.acc_i[slot] -= n
+            c.acc_c[slot] -= cyc
+
+    def current_block(self) -> tuple[Block, bool]:
+        """The block executing now, and whether the hook has already counted it."""
+        c = self.counter
+        addr, size = int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE])
+        pending = any(a == addr and s == size for a, s in
+                      ((int(c.buf[N.PEND0 + 2 * i]), int(c.buf[N.PEND0 + 2 * i + 1]))
+                       for i in range(int(c.hdr[N.NPEND]))))
+        return self.block(addr, size), not pending
+
+    # -- interrupts from Unicorn ------------------------------------------------------------------
+    def _on_intr(self, uc, intno, _ud):
+        self.core.on_intr(intno)
+
+    def symbolize(self, addr: int) -> str | None:
+        hit = self.firmware.function_at(addr)
+        if hit is None:
+            return None
+        name, off = hit
+        return f"{name}+{off:#x}" if off else name
+
+
+class BuiltinEngine(Engine):
+    name = "builtin"
+    capabilities = Capabilities(snapshot=True, single_step=True, exact_counters=True,
+                                cycle_model=True, memory_peaks=True, block_profile=True)
+
+    def __init__(self, platform: Platform, firmware: Firmware):
+        super().__init__(platform, firmware)
+        if firmware.arch != platform.arch:
+            raise EngineError(f"{firmware.path} is a {firmware.arch} ELF but platform "
+                              f"{platform.name} has a {platform.arch} core")
+        self.m = Machine(self, platform, firmware)
+        self._final: StopInfo | None = None
+        self.wall_time_s = 0.0
+        self.fault: Fault | None = None
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, *, max_time_s=None, wall_limit_s=None, until=None) -> StopInfo:
+        if self._final is not None:
+            return self._final
+        m = self.m
+        limit = None if max_time_s is None else int(round(max_time_s * m.clock_hz))
+        slice_cycles = max(m.clock_hz // 10, 100_000)     # return to Python ~10x per virtual s
+        t0 = time.perf_counter()
+        m._pause.clear()
+        try:
+            while True:
+                now = m.cycles
+                deadline = now + slice_cycles
+                nxt = m.next_event_cycle()
+                if nxt is not None:
+                    deadline = min(deadline, nxt)
+                if limit is not None:
+                    deadline = min(deadline, limit)
+                m.counter.hdr[N.DEADLINE] = max(deadline, now + 1)
+                m.counter.hdr[N.WATCH] = int(m.core.has_masked_pending())
+                m._stop_requested = False
+                err = None
+                try:
+                    m.uc.emu_start(m.core.resume_pc(), UNTIL)
+                except UcError as e:
+                    err = e
+                stop_bits = m.counter.take_stop()
+                stop = m.core.after_run(err, stop_bits, m._stop_requested)
+                if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
+                    return self._finish(stop, t0)
+                m.fire_due_events()
+                m.core.service_interrupts()
+                if stop is not None:                      # idle, hang: maybe time passes
+                    stop = m.core.sleep(stop, limit)
+                    if stop is not None:
+                        return self._finish(stop, t0)
+                if limit is not None and m.cycles >= limit:
+                    return self._finish(StopInfo("time-limit", detail=f"{max_time_s:g} s of virtual time"), t0)
+                if wall_limit_s is not None and time.perf_counter() - t0 > wall_limit_s:
+                    return self._finish(StopInfo("wall-limit", detail=f"{wall_limit_s:g} s of wall time"), t0,
+                                        final=False)
+                if m._pause.is_set():
+                    return self._finish(StopInfo("paused"), t0, final=False)
+                if until is not None and until():
+                    return self._finish(StopInfo("event"), t0, final=False)
+        except EngineError:
+            self.wall_time_s += time.perf_counter() - t0
+            raise
+
+    def _finish(self, stop: StopInfo, t0: float, final: bool | None = None) -> StopInfo:
+        self.wall_time_s += time.perf_counter() - t0
+        if stop.fault is not None:
+            self.fault = stop.fault
+        if final is None:
+            final = stop.reason in ("exit", "fault", "idle", "hang", "breakpoint")
+        if final:
+            self._final = stop
+        return stop
+
+    def pause(self) -> None:
+        self.m._pause.set()
+        self.m.uc.emu_stop()
+
+    def step(self, count: int = 1) -> StopInfo:
+        m = self.m
+        for _ in range(count):
+            if self._final is not None:
+                return self._final
+            err = None
+            m._stop_requested = False
+            try:
+                m.uc.emu_start(m.core.resume_pc(), UNTIL, count=1)
+            except UcError as e:
+                err = e
+            stop = m.core.after_run(err, m.counter.take_stop(), True)
+            if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
+                return self._finish(stop, time.perf_counter())
+            m.fire_due_events()
+            m.core.service_interrupts()
+        return StopInfo("paused")
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def snapshot(self):
+        m = self.m
+        return {
+            "context": m.uc.context_save(),
+            "core": m.core.get_state(),
+            "mem": {k: v.copy() for k, v in m.mem.items() if self._writable(k)},
+            "counter": m.counter.buf.copy(),
+            "periph": {k: p.get_state() for k, p in m.peripherals.items()},
+            "events": [(e.cycle, e.seq, e.fn, e.cancelled) for e in m._events],
+            "leds": (dict(m.led_states), dict(m.led_toggles)),
+            "final": self._final,
+        }
+
+    def _writable(self, region_name: str) -> bool:
+        return any(r.name == region_name and r.kind == "ram" for r in self.platform.memory)
+
+    def restore(self, snap) -> None:
+        m = self.m
+        m.uc.context_restore(snap["context"])
+        m.core.set_state(snap["core"])
+        for k, v in snap["mem"].items():
+            m.mem[k][:] = v
+        # Keep translated-block tables (they describe code, not state); restore the counts.
+        hdr_keep = m.counter.buf[N.TABLES0:N.TABLES0 + 4 * m.counter.nslots].copy()
+        m.counter.buf[:] = snap["counter"]
+        m.counter.buf[N.TABLES0:N.TABLES0 + 4 * m.counter.nslots] = hdr_keep
+        for k, st in snap["periph"].items():
+            m.peripherals[k].set_state(st)
+        m._events = [_Event(c, s, f, x) for c, s, f, x in snap["events"]]
+        heapq.heapify(m._events)
+        m.led_states, m.led_toggles = dict(snap["leds"][0]), dict(snap["leds"][1])
+        self._final = snap["final"]
+
+    # -- state ----------------------------------------------------------------------------------------
+    def read_memory(self, addr, size):
+        try:
+            return self.m.read(addr, size)
+        except UcError:
+            raise EngineError(f"cannot read {size} bytes at {addr:#010x}: not mapped") from None
+
+    def write_memory(self, addr, data):
+        try:
+            self.m.write(addr, data)
+        except UcError:
+            raise EngineError(f"cannot write {len(data)} bytes at {addr:#010x}: not mapped") from None
+
+    def read_register(self, name):
+        return self.m.core.read_reg(name)
+
+    def write_register(self, name, value):
+        self.m.core.write_reg(name, value)
+
+    def counters(self) -> Counters:
+        m = self.m
+        return Counters(m.insns, m.cycles, m.cycles / m.clock_hz)
+
+    def stack_peak(self):
+        return self.m.stack_peak()
+
+    def on_uart_rx(self, port: str, data: bytes) -> None:
+        p = self.m.peripherals.get(port)
+        if p is None or not hasattr(p, "rx"):
+            raise EngineError(f"no UART named {port!r} that can receive")
+        p.rx.extend(data)
+
+    def profile(self) -> list[tuple[int, int, int]]:
+        """(address, instructions, cycles) for every block start that executed."""
+        c = self.m.counter
+        slots = np.flatnonzero(c.acc_i)
+        return [(c.slot_addr(int(s)), int(c.acc_i[s]), int(c.acc_c[s])) for s in slots]

@@ -1,0 +1,115 @@
+"""What the Cortex-M and RISC-V core support share: the run-stop protocol and sleeping."""
+from __future__ import annotations
+
+from unicorn import UC_HOOK_MEM_UNMAPPED, UcError
+
+from ..base import Fault, StopInfo
+from . import _native as N
+
+
+class CoreBase:
+    REGS: dict[str, int] = {}
+
+    def __init__(self, m):
+        self.m = m
+        self.uc = m.uc
+        self.intr: int | None = None          # exception number Unicorn reported, if any
+        self.unmapped: tuple[str, int, int] | None = None   # (access, address, size)
+        self.fault: Fault | None = None       # the first fault the firmware took
+        self._last_access = (-1, -1)          # (block serial, insn index) of the last MMIO access
+        self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+
+    def _on_unmapped(self, uc, access, addr, size, value, _ud):
+        from unicorn import UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_UNMAPPED
+        kind = {UC_MEM_WRITE_UNMAPPED: "write", UC_MEM_FETCH_UNMAPPED: "fetch"}.get(access, "read")
+        self.unmapped = (kind, addr, size)
+        return False
+
+    # -- registers ---------------------------------------------------------------------------
+    def read_reg(self, name: str) -> int:
+        try:
+            return self.uc.reg_read(self.REGS[name.lower()])
+        except KeyError:
+            from ...errors import EngineError
+            raise EngineError(f"no register named {name!r}",
+                              hint="registers: " + ", ".join(sorted(self.REGS))) from None
+
+    def write_reg(self, name: str, value: int) -> None:
+        try:
+            self.uc.reg_write(self.REGS[name.lower()], value)
+        except KeyError:
+            from ...errors import EngineError
+            raise EngineError(f"no register named {name!r}") from None
+
+    # -- run/stop protocol ----------------------------------------------------------------------
+    def after_run(self, err: UcError | None, stop_bits: int, requested: bool) -> StopInfo | None:
+        """Account for what ran and turn the reason Unicorn stopped into a StopInfo (or None
+        to go on). Called after every emu_start."""
+        m = self.m
+        pc = self.pc()
+        m.account_pending(pc if err is not None else None)
+        intr, self.intr = self.intr, None
+        if err is not None:
+            unmapped, self.unmapped = self.unmapped, None
+            return self.on_error(err, pc, unmapped)
+        if intr is not None:
+            return self.on_exception(intr, pc)
+        if stop_bits & N.STOP_SPIN:
+            return self.on_spin(pc)
+        if not requested and not (stop_bits & ~N.STOP_SPIN):
+            if self.is_wfi_before(pc):
+                return StopInfo("idle")
+        return None
+
+    def sleep(self, stop: StopInfo, limit: int | None) -> StopInfo | None:
+        """The core waits for an interrupt (WFI) or spins in a one-block loop. Let virtual time
+        pass to the next event; end the run if nothing can ever wake it."""
+        m = self.m
+        if self.can_wake():
+            return None
+        nxt = m.next_event_cycle()
+        if nxt is None:
+            return stop
+        spin = None
+        if stop.reason == "hang":
+            spin, _ = m.current_block()
+        target = nxt if limit is None else min(nxt, limit)
+        m.advance_idle(target, spin)
+        return None
+
+    def exact_counters(self, addr: int) -> tuple[int, int]:
+        """Instructions and cycles retired before the instruction accessing ``addr`` now."""
+        m = self.m
+        b, counted = m.current_block()
+        serial = int(m.counter.hdr[N.BLOCKS])
+        after = self._last_access[1] if self._last_access[0] == serial else -1
+        k = self.locate_access(b, addr, after)
+        self._last_access = (serial, k)
+        i0 = m.insns - (b.icount if counted else 0)
+        c0 = m.cycles - (b.cycles if counted else 0)
+        return i0 + k, c0 + sum(x.cost for x in b.insns[:k])
+
+    def locate_access(self, b, addr: int, after: int) -> int:
+        regs = {}
+        first = None
+        for i, insn in enumerate(b.insns):
+            mem = insn.mem
+            if mem is None or not mem.base:
+                continue
+            ea = self.effective_address(insn, mem, regs)
+            if ea is not None and ea <= addr < ea + 8:
+                if i > after:
+                    return i
+                if first is None:
+                    first = i
+        return first if first is not None else 0
+
+    def symbolize(self, addr):
+        return self.m.symbolize(addr)
+
+    def _stack_overflow(self, addr: int | None, sp: int) -> bool:
+        region = self.m.stack_region
+        if region is None:
+            return False
+        lo, _ = region
+        return sp < lo + 64 and (addr is None or lo - 4096 <= addr < lo)

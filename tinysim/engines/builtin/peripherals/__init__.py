@@ -1,0 +1,75 @@
+"""Peripheral models of the built-in engine, behind the real chips' register maps.
+
+Each model registers itself by its ``model`` name (the name platform files use). Python runs
+only when firmware touches a register, never per instruction.
+"""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, ClassVar
+
+from ....errors import EngineError
+
+if TYPE_CHECKING:
+    from .. import Machine
+    from ....platform import Peripheral as PeripheralSpec
+
+MODELS: dict[str, type["Peripheral"]] = {}
+
+
+class Peripheral:
+    model: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.model:
+            MODELS[cls.model] = cls
+
+    def __init__(self, machine: "Machine", spec: "PeripheralSpec"):
+        self.m = machine
+        self.name = spec.name
+        self.base = spec.base
+        self.size = spec.size
+        self.irq = spec.irq
+        self.options = dict(spec.options or {})
+        self.regs: dict[int, int] = {}
+
+    def read(self, offset: int, size: int) -> int:
+        return self.regs.get(offset, 0)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.regs[offset] = value
+
+    # Snapshots copy the model's own state; the machine reference is shared.
+    def get_state(self) -> dict:
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "m"}
+
+    def set_state(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, copy.deepcopy(v))
+
+
+def create(machine: "Machine", spec: "PeripheralSpec") -> Peripheral:
+    from . import fe310, nrf52840  # noqa: F401  (register the models)
+    from .. import riscv  # noqa: F401  (the CLINT lives with the RISC-V core)
+    cls = MODELS.get(spec.model)
+    if cls is None:
+        raise EngineError(f"peripheral {spec.name!r}: no model named {spec.model!r} in the built-in engine",
+                          hint="models: " + ", ".join(sorted(MODELS)))
+    return cls(machine, spec)
+
+
+class GpioLeds:
+    """Turns pin levels into LED on/off events for the platform's LEDs on one GPIO port."""
+
+    def __init__(self, machine: "Machine", port_name: str):
+        self.m = machine
+        self.leds = [led for led in machine.platform.leds if led.peripheral == port_name]
+        self.levels: dict[int, int] = {}
+
+    def update(self, out: int) -> None:
+        for led in self.leds:
+            level = (out >> led.pin) & 1
+            if self.levels.get(led.pin) != level:
+                self.levels[led.pin] = level
+                self.m.led_changed(led.name, bool(level) != led.active_low)

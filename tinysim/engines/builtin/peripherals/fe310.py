@@ -1,0 +1,84 @@
+"""FE310-G002 peripherals (SiFive FE310-G002 Manual v1p5): UART, PRCI, GPIO."""
+from __future__ import annotations
+
+from collections import deque
+
+from . import GpioLeds, Peripheral
+
+
+class SifiveUart(Peripheral):
+    """UART: the TX FIFO drains at once; RX bytes can be queued by the host."""
+    model = "sifive.uart"
+    TXDATA, RXDATA, TXCTRL, RXCTRL, IE, IP, DIV = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.rx: deque[int] = deque()
+        self.regs[self.DIV] = 0x0000008A
+
+    def read(self, off, size):
+        if off == self.TXDATA:
+            return 0                                # FIFO never full
+        if off == self.RXDATA:
+            return self.rx.popleft() if self.rx else 0x80000000
+        if off == self.IP:
+            txwm = ((self.regs.get(self.TXCTRL, 0) >> 16) & 7) > 0   # queue empty < txcnt
+            rxwm = len(self.rx) > ((self.regs.get(self.RXCTRL, 0) >> 16) & 7)
+            return int(txwm) | int(rxwm) << 1
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        if off == self.TXDATA:
+            if self.regs.get(self.TXCTRL, 0) & 1:
+                self.m.emit_uart(self.name, bytes([value & 0xFF]))
+        elif off != self.RXDATA and off != self.IP:
+            super().write(off, size, value)
+
+
+class Prci(Peripheral):
+    """Power, reset, clock, interrupt: oscillators report ready and the PLL locks at once."""
+    model = "fe310.prci"
+    HFROSCCFG, HFXOSCCFG, PLLCFG, PLLOUTDIV = 0x00, 0x04, 0x08, 0x0C
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.regs.update({self.HFROSCCFG: 0x40000000 | 4 << 16 | 16,   # enabled, reset trim/div
+                          self.HFXOSCCFG: 0x40000000,
+                          self.PLLCFG: 0x00070DF1,      # reset: bypass, sel=HFROSC, r/f/q
+                          self.PLLOUTDIV: 0x00000100})
+
+    def read(self, off, size):
+        v = super().read(off, size)
+        if off == self.HFROSCCFG and v & (1 << 30):
+            v |= 1 << 31
+        elif off == self.HFXOSCCFG and v & (1 << 30):
+            v |= 1 << 31
+        elif off == self.PLLCFG:
+            v |= 1 << 31
+        return v
+
+
+class Fe310Gpio(Peripheral):
+    model = "fe310.gpio"
+    INPUT_VAL, INPUT_EN, OUTPUT_EN, OUTPUT_VAL, OUT_XOR = 0x00, 0x04, 0x08, 0x0C, 0x40
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.leds = GpioLeds(machine, spec.name)
+        self.inputs = 0
+
+    def read(self, off, size):
+        if off == self.INPUT_VAL:
+            en = self.regs.get(self.INPUT_EN, 0)
+            out = self._pins()
+            return (self.inputs | out) & en
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        super().write(off, size, value & 0xFFFFFFFF)
+        if off in (self.OUTPUT_VAL, self.OUTPUT_EN, self.OUT_XOR):
+            self.leds.update(self._pins())
+
+    def _pins(self) -> int:
+        return (self.regs.get(self.OUTPUT_VAL, 0) ^ self.regs.get(self.OUT_XOR, 0)) & \
+            self.regs.get(self.OUTPUT_EN, 0) | (~self.regs.get(self.OUTPUT_EN, 0) & 0xFFFFFFFF)

@@ -1,0 +1,149 @@
+"""nRF52840 peripherals (nRF52840 Product Specification v1.7): CLOCK, UARTE, GPIO."""
+from __future__ import annotations
+
+from . import GpioLeds, Peripheral
+
+
+class Clock(Peripheral):
+    """CLOCK: HFXO/LFCLK start tasks complete at once (the crystal is assumed stable)."""
+    model = "nrf52840.clock"
+    TASKS_HFCLKSTART, TASKS_HFCLKSTOP, TASKS_LFCLKSTART, TASKS_LFCLKSTOP = 0x000, 0x004, 0x008, 0x00C
+    EVENTS_HFCLKSTARTED, EVENTS_LFCLKSTARTED = 0x100, 0x104
+    INTENSET, INTENCLR = 0x304, 0x308
+    HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT, LFCLKSRC = 0x408, 0x40C, 0x414, 0x418, 0x518
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.hf_running = False
+        self.lf_running = False
+        self.inten = 0
+
+    def read(self, off, size):
+        if off == self.HFCLKSTAT:
+            return (1 << 16 | 1) if self.hf_running else 0
+        if off == self.HFCLKRUN:
+            return int(self.hf_running)
+        if off == self.LFCLKSTAT:
+            return (1 << 16 | (self.regs.get(self.LFCLKSRC, 0) & 3)) if self.lf_running else 0
+        if off == self.LFCLKRUN:
+            return int(self.lf_running)
+        if off == self.INTENSET or off == self.INTENCLR:
+            return self.inten
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        if off == self.TASKS_HFCLKSTART and value & 1:
+            self.hf_running = True
+            self._event(self.EVENTS_HFCLKSTARTED, 0)
+        elif off == self.TASKS_HFCLKSTOP and value & 1:
+            self.hf_running = False
+        elif off == self.TASKS_LFCLKSTART and value & 1:
+            self.lf_running = True
+            self._event(self.EVENTS_LFCLKSTARTED, 1)
+        elif off == self.TASKS_LFCLKSTOP and value & 1:
+            self.lf_running = False
+        elif off == self.INTENSET:
+            self.inten |= value
+        elif off == self.INTENCLR:
+            self.inten &= ~value
+        else:
+            super().write(off, size, value)
+
+    def _event(self, off, bit):
+        self.regs[off] = 1
+        if self.inten >> bit & 1 and self.irq is not None:
+            self.m.raise_irq(self.irq)
+
+
+class Uarte(Peripheral):
+    """UARTE with EasyDMA. A transfer completes at once: ENDTX is set when STARTTX is written."""
+    model = "nrf52840.uarte"
+    TASKS_STARTRX, TASKS_STOPRX, TASKS_STARTTX, TASKS_STOPTX = 0x000, 0x004, 0x008, 0x00C
+    EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED = 0x110, 0x11C, 0x120, 0x150, 0x158
+    INTEN, INTENSET, INTENCLR = 0x300, 0x304, 0x308
+    ENABLE, TXD_PTR, TXD_MAXCNT, TXD_AMOUNT = 0x500, 0x544, 0x548, 0x54C
+    # INTEN bit of each event (bit = (event offset - 0x100) / 4)
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.inten = 0
+
+    def read(self, off, size):
+        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
+            return self.inten
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        if off == self.TASKS_STARTTX and value & 1:
+            self._start_tx()
+        elif off == self.TASKS_STOPTX and value & 1:
+            self._event(self.EVENTS_TXSTOPPED)
+        elif off == self.INTEN:
+            self.inten = value
+        elif off == self.INTENSET:
+            self.inten |= value
+        elif off == self.INTENCLR:
+            self.inten &= ~value
+        else:
+            super().write(off, size, value)
+
+    def _start_tx(self):
+        if self.regs.get(self.ENABLE, 0) != 8:
+            return                                  # disabled: the task is ignored, as on silicon
+        ptr = self.regs.get(self.TXD_PTR, 0)
+        n = self.regs.get(self.TXD_MAXCNT, 0) & 0xFFFF
+        self._event(self.EVENTS_TXSTARTED)
+        data = self.m.dma_read(ptr, n, who=self.name) if n else b""
+        self.regs[self.TXD_AMOUNT] = len(data)
+        if data:
+            self.m.emit_uart(self.name, data)
+            self._event(self.EVENTS_TXDRDY)
+        self._event(self.EVENTS_ENDTX)
+
+    def _event(self, off):
+        self.regs[off] = 1
+        if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
+            self.m.raise_irq(self.irq)
+
+
+class Gpio(Peripheral):
+    """GPIO port (P0 or P1): output latch, direction, pin configuration; LEDs follow OUT.
+
+    Mapped at the port's register block (instance base + 0x500), so offsets are from there."""
+    model = "nrf52840.gpio"
+    OUT, OUTSET, OUTCLR, IN, DIR, DIRSET, DIRCLR = 0x004, 0x008, 0x00C, 0x010, 0x014, 0x018, 0x01C
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.out = 0
+        self.dir = 0
+        self.inputs = 0
+        self.leds = GpioLeds(machine, spec.name)
+
+    def read(self, off, size):
+        if off in (self.OUT, self.OUTSET, self.OUTCLR):
+            return self.out
+        if off in (self.DIR, self.DIRSET, self.DIRCLR):
+            return self.dir
+        if off == self.IN:
+            return (self.out & self.dir) | (self.inputs & ~self.dir)
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        value &= 0xFFFFFFFF
+        if off == self.OUT:
+            self.out = value
+        elif off == self.OUTSET:
+            self.out |= value
+        elif off == self.OUTCLR:
+            self.out &= ~value
+        elif off == self.DIR:
+            self.dir = value
+        elif off == self.DIRSET:
+            self.dir |= value
+        elif off == self.DIRCLR:
+            self.dir &= ~value
+        else:
+            super().write(off, size, value)
+            return
+        self.leds.update(self.out)

@@ -1,0 +1,66 @@
+"""Per-core instruction timing tables (data), used to estimate cycles from instructions."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..errors import EngineError
+
+TIMING_DIR = Path(__file__).parent
+_EXPR = re.compile(r"^\s*(\d+)\s*(?:\+\s*N)?\s*(?:\+\s*P)?\s*$")
+
+
+@dataclass(frozen=True)
+class Cost:
+    base: int
+    per_register: bool = False     # "+N": one more cycle per register transferred
+    refill: bool = False           # "+P": pipeline refill of a taken branch
+
+
+@dataclass(frozen=True)
+class TimingTable:
+    core: str
+    pipeline_refill: int
+    conditional_branch: int
+    default: int
+    costs: dict[str, Cost]
+    source: str
+
+    def cost(self, name: str, nregs: int = 0, conditional: bool = False) -> int:
+        c = self.costs.get(name)
+        if c is None:
+            return self.default
+        if c.refill and conditional:
+            return self.conditional_branch
+        return c.base + (nregs if c.per_register else 0) + (self.pipeline_refill if c.refill else 0)
+
+
+def _parse_cost(value, where: str) -> Cost:
+    if isinstance(value, int):
+        return Cost(value)
+    m = _EXPR.match(str(value))
+    if not m:
+        raise EngineError(f"{where}: cost {value!r} is not an integer or 'K+N', 'K+P', 'K+N+P'")
+    s = str(value)
+    return Cost(int(m.group(1)), "N" in s, "P" in s)
+
+
+@lru_cache(maxsize=None)
+def load_timing(name: str) -> TimingTable:
+    path = TIMING_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in TIMING_DIR.glob("*.yaml")))
+        raise EngineError(f"no timing table named {name!r}", hint=f"known tables: {known}")
+    data = yaml.safe_load(path.read_text())
+    costs: dict[str, Cost] = {}
+    for cls, spec in data.get("classes", {}).items():
+        cost = _parse_cost(spec["cost"], f"{path.name}: {cls}")
+        for insn in spec["insns"]:
+            costs[insn] = cost
+    return TimingTable(core=data["core"], pipeline_refill=int(data.get("pipeline_refill", 1)),
+                       conditional_branch=int(data.get("conditional_branch", 2)),
+                       default=int(data.get("default", 1)), costs=costs, source=str(path))

@@ -34,14 +34,27 @@ static void emit_padded(fmt_out_fn out, void *ctx, int *count, const char *s, un
         out(' ', ctx);
 }
 
-/* Convert v into the END of buf (size 24); returns pointer to first digit. */
+/* v /= 10, returns v % 10, using only 32-bit divisions (no libgcc). */
+static uint32_t divmod10_u64(uint64_t *v)
+{
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v;
+    uint32_t qhi = hi / 10u, r = hi % 10u;
+    uint32_t mid = (r << 16) | (lo >> 16); /* < 10 * 2^16 */
+    uint32_t qmid = mid / 10u;
+    r = mid % 10u;
+    uint32_t low = (r << 16) | (lo & 0xFFFFu);
+    uint32_t qlow = low / 10u;
+    *v = ((uint64_t)qhi << 32) | (qmid << 16) | qlow;
+    return low % 10u;
+}
+
+/* Write the digits of v so they end at `end`; returns the first digit. */
 static char *utoa_rev(char *end, uint64_t v, unsigned base, int upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char *p = end;
 
     if (v <= 0xFFFFFFFFu) {
-        /* 32-bit fast path: no libgcc 64-bit division for common cases. */
         uint32_t w = (uint32_t)v;
         do {
             *--p = digits[w % base];
@@ -54,8 +67,7 @@ static char *utoa_rev(char *end, uint64_t v, unsigned base, int upper)
         } while (v);
     } else {
         do {
-            *--p = digits[v % base];
-            v /= base;
+            *--p = digits[divmod10_u64(&v)];
         } while (v);
     }
     return p;

@@ -238,9 +238,12 @@ class Machine:
             self.counter.hdr[N.INSNS] += (delta // spin_block.cycles) * spin_block.icount
 
     def request_stop(self):
-        """Stop emulation at the end of the current block (safe from any hook)."""
+        """Stop emulation at the end of the next block to start (safe from any hook).
+
+        Not uc.emu_stop(): called from an MMIO callback it stops *at* the accessing
+        instruction, which then runs a second time on resume."""
         self._stop_requested = True
-        self.uc.emu_stop()
+        self.counter.hdr[N.DEADLINE] = -1
 
     def raise_irq(self, irq: int):
         self.core.set_irq_pending(irq)
@@ -280,35 +283,14 @@ class Machine:
         c.bsize[slot] = b.size
         c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0)
 
-    def account_pending(self, fault_pc: int | None):
-        """Decode blocks the native hook saw for the first time and count their execution.
-
-        ``fault_pc``: emulation stopped on an error inside the last block, at this PC; the
-        instruction there and those after it did not retire.
-        """
-        pend = self.counter.take_pending()
-        c = self.counter
-        partial = False
-        for i, (addr, size) in enumerate(pend):
-            b = self.block(addr, size)
-            self._install_block(b)
-            n, cyc = b.icount, b.cycles
-            if fault_pc is not None and i == len(pend) - 1 and addr <= fault_pc < addr + size:
-                k = b.index_of(fault_pc)
-                n, cyc = k, sum(x.cost for x in b.insns[:k])
-                partial = True
-            c.hdr[N.INSNS] += n
-            c.hdr[N.CYCLES] += cyc
-            slot = c.slot(addr)
-            if slot >= 0:
-                c.acc_i[slot] += n
-                c.acc_c[slot] += cyc
-        if fault_pc is not None and not partial:
-            self.unretire_tail(fault_pc)
+    def install_pending(self):
+        """Decode the blocks the native hook met for the first time (they have not run yet)."""
+        for addr, size in self.counter.take_pending():
+            self._install_block(self.block(addr, size))
 
     def unretire_tail(self, fault_pc: int):
-        """The last (already counted) block stopped on an error at ``fault_pc``: take back
-        the instructions from there to the block's end, which did not retire."""
+        """The last block stopped on an error at ``fault_pc``: take back the instructions
+        from there to the block's end, which did not retire."""
         c = self.counter
         addr, size = int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE])
         if not (addr <= fault_pc < addr + size):
@@ -322,15 +304,12 @@ class Machine:
         if slot >= 0:
             c.acc_i[slot] -= n
             c.acc_c[slot] -= cyc
+        c.hdr[N.LAST_SIZE] = fault_pc - addr           # so a second call takes nothing back
 
-    def current_block(self) -> tuple[Block, bool]:
-        """The block executing now, and whether the hook has already counted it."""
+    def current_block(self) -> Block:
+        """The block executing now (already counted by the hook)."""
         c = self.counter
-        addr, size = int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE])
-        pending = any(a == addr and s == size for a, s in
-                      ((int(c.buf[N.PEND0 + 2 * i]), int(c.buf[N.PEND0 + 2 * i + 1]))
-                       for i in range(int(c.hdr[N.NPEND]))))
-        return self.block(addr, size), not pending
+        return self.block(int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE]))
 
     # -- interrupts from Unicorn ------------------------------------------------------------------
     def _on_intr(self, uc, intno, _ud):
@@ -420,7 +399,7 @@ class BuiltinEngine(Engine):
 
     def pause(self) -> None:
         self.m._pause.set()
-        self.m.uc.emu_stop()
+        self.m.counter.hdr[N.DEADLINE] = -1
 
     def step(self, count: int = 1) -> StopInfo:
         m = self.m

@@ -47,7 +47,9 @@ class CoreBase:
         to go on). Called after every emu_start."""
         m = self.m
         pc = self.pc()
-        m.account_pending(pc if err is not None else None)
+        m.install_pending()
+        if err is not None:
+            m.unretire_tail(pc)
         intr, self.intr = self.intr, None
         if err is not None:
             unmapped, self.unmapped = self.unmapped, None
@@ -55,6 +57,9 @@ class CoreBase:
         if intr is not None:
             return self.on_exception(intr, pc)
         if stop_bits & N.STOP_SPIN:
+            c = m.counter
+            self.spin_block = next(((a, s) for a, s in m.blocks if a == pc and m.blocks[(a, s)].spin),
+                                   (pc, 2))
             return self.on_spin(pc)
         if not requested and not (stop_bits & ~N.STOP_SPIN):
             if self.is_wfi_before(pc):
@@ -72,7 +77,7 @@ class CoreBase:
             return stop
         spin = None
         if stop.reason == "hang":
-            spin, _ = m.current_block()
+            spin = m.block(*self.spin_block)
         target = nxt if limit is None else min(nxt, limit)
         m.advance_idle(target, spin)
         return None
@@ -80,14 +85,12 @@ class CoreBase:
     def exact_counters(self, addr: int) -> tuple[int, int]:
         """Instructions and cycles retired before the instruction accessing ``addr`` now."""
         m = self.m
-        b, counted = m.current_block()
+        b = m.current_block()
         serial = int(m.counter.hdr[N.BLOCKS])
         after = self._last_access[1] if self._last_access[0] == serial else -1
         k = self.locate_access(b, addr, after)
         self._last_access = (serial, k)
-        i0 = m.insns - (b.icount if counted else 0)
-        c0 = m.cycles - (b.cycles if counted else 0)
-        return i0 + k, c0 + sum(x.cost for x in b.insns[:k])
+        return m.insns - b.icount + k, m.cycles - b.cycles + sum(x.cost for x in b.insns[:k])
 
     def locate_access(self, b, addr: int, after: int) -> int:
         regs = {}

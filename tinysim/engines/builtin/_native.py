@@ -8,7 +8,7 @@ registered with Unicorn directly; it reads and writes one shared int64 array:
 A *slot* is a 2-byte granule of a code region (Thumb and RVC instructions are 2-byte
 aligned). A block's costs are known once Python has decoded it; the first time a block
 is seen (or seen with a different size, e.g. after a single step) the hook queues it and
-asks Unicorn to stop at the end of the block, and Python decodes and accounts it.
+stops Unicorn before the block runs; Python decodes it and emulation resumes.
 """
 from __future__ import annotations
 
@@ -50,9 +50,15 @@ def _compile():
 
     @cfunc(sig, nopython=True)
     def block_hook(uc, addr, size, user):
+        # Unicorn checks for a stop request right after this callback: a block we stop at
+        # does NOT execute, so it is counted only when we let it run.
         hdr = carray(user, (TABLES0,), dtype=np.int64)
         nslots = hdr[NSLOTS]
         st = carray(user, (TABLES0 + N_TABLES * nslots,), dtype=np.int64)
+        if st[CYCLES] >= st[DEADLINE]:
+            st[STOP] |= STOP_DEADLINE
+            stop_fn(uc)
+            return
         a = np.int64(addr)
         slot = np.int64(-1)
         for r in range(st[NREG]):
@@ -60,26 +66,8 @@ def _compile():
             if a >= base and a < base + st[REGION0 + 3 * r + 1]:
                 slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1)
                 break
-        st[LAST_ADDR] = a
-        st[LAST_SIZE] = size
-        st[BLOCKS] += 1
         t = TABLES0
-        if slot >= 0 and st[t + 2 * nslots + slot] == size and st[t + slot] > 0:
-            ni = st[t + slot]
-            nc = st[t + nslots + slot]
-            st[INSNS] += ni
-            st[CYCLES] += nc
-            st[t + 4 * nslots + slot] += ni
-            st[t + 5 * nslots + slot] += nc
-            fl = st[t + 3 * nslots + slot]
-            if fl != 0:
-                if fl & FLAG_SPIN:
-                    st[STOP] |= STOP_SPIN
-                    stop_fn(uc)
-                if (fl & FLAG_WATCH) and st[WATCH] != 0:
-                    st[STOP] |= STOP_WATCH
-                    stop_fn(uc)
-        else:
+        if slot < 0 or st[t + 2 * nslots + slot] != size or st[t + slot] <= 0:
             n = st[NPEND]
             if n < MAX_PEND:
                 st[PEND0 + 2 * n] = a
@@ -87,9 +75,25 @@ def _compile():
                 st[NPEND] = n + 1
             st[STOP] |= STOP_NEWBLOCK
             stop_fn(uc)
-        if st[CYCLES] >= st[DEADLINE]:
-            st[STOP] |= STOP_DEADLINE
+            return
+        fl = st[t + 3 * nslots + slot]
+        if fl & FLAG_SPIN:
+            st[STOP] |= STOP_SPIN
             stop_fn(uc)
+            return
+        ni = st[t + slot]
+        nc = st[t + nslots + slot]
+        st[INSNS] += ni
+        st[CYCLES] += nc
+        st[t + 4 * nslots + slot] += ni
+        st[t + 5 * nslots + slot] += nc
+        st[LAST_ADDR] = a
+        st[LAST_SIZE] = size
+        st[BLOCKS] += 1
+        if (fl & FLAG_WATCH) and st[WATCH] != 0:
+            # It may unmask interrupts: stop before the next block to take a pending one.
+            st[STOP] |= STOP_WATCH
+            st[DEADLINE] = -1
 
     _compiled = block_hook
     return block_hook

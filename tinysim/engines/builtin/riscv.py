@@ -151,10 +151,10 @@ class Riscv(CoreBase):
         if size != 4 or w & 0x707F != 0x2073 or (w >> 20) not in COUNTERS:
             return
         m = self.m
-        b, counted = m.current_block()
+        b = m.current_block()
         k = b.index_of(addr)
-        i0 = m.insns - (b.icount if counted else 0) + k
-        c0 = m.cycles - (b.cycles if counted else 0) + sum(x.cost for x in b.insns[:k])
+        i0 = m.insns - b.icount + k
+        c0 = m.cycles - b.cycles + sum(x.cost for x in b.insns[:k])
         what, shift = COUNTERS[w >> 20]
         if what == "cycle":
             v = c0
@@ -167,20 +167,8 @@ class Riscv(CoreBase):
             uc.reg_write(getattr(R, f"UC_RISCV_REG_X{rd}"), (v >> shift) & 0xFFFFFFFF)
         # Skip the csrr: the rest of this block runs as a new block, so take back what the
         # hook counted for it from here on, keeping the csrr itself.
-        rest = b.insns[k + 1:]
-        if counted:
-            m.counter.hdr[N.INSNS] -= len(rest)
-            m.counter.hdr[N.CYCLES] -= sum(x.cost for x in rest)
-        else:
-            self._truncate_pending(b.addr, addr + 4 - b.addr)
+        m.unretire_tail(addr + 4)
         uc.reg_write(R.UC_RISCV_REG_PC, addr + 4)
-
-    def _truncate_pending(self, addr, size):
-        c = self.m.counter
-        n = int(c.hdr[N.NPEND])
-        for i in range(n):
-            if c.buf[N.PEND0 + 2 * i] == addr:
-                c.buf[N.PEND0 + 2 * i + 1] = size
 
     def exact_counters(self, addr):
         return super().exact_counters(addr)

@@ -117,3 +117,26 @@ def riscv_elf(tmp_path_factory) -> Path:
     """RV32IMAC ELF for hifive1's memory map (flash 0x20010000, DTIM 0x80000000)."""
     return _build(tmp_path_factory.mktemp("riscv_elf"), "riscv64-unknown-elf-gcc",
                   ["-march=rv32imac", "-mabi=ilp32"], _RV_S, _RV_LD)
+
+
+# -- firmware from firmware/ (built once per session with the Debian cross toolchains) ----------
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def build_dir() -> Path:
+    for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
+    subprocess.run(["make", "-s", "-C", str(REPO / "firmware")], check=True)
+    return REPO / "build"
+
+
+@pytest.fixture(scope="session")
+def fw(build_dir):
+    """fw(board, app) -> path of the built ELF."""
+    def get(board: str, app: str) -> Path:
+        p = build_dir / board / f"{app}.elf"
+        assert p.is_file(), f"{p} was not built"
+        return p
+    return get

@@ -26,7 +26,7 @@ def text(r: RunResult) -> str:
         f = r.fault
         lines.append(f"fault           {f.description}")
         if f.call_site:
-            lines.append(f"  called from   {f.call_site}")
+            lines.append(f"  LR / ra       {f.call_site}")
         if f.decoded:
             lines.append(f"  status        {' '.join(f.decoded)}")
         regs = " ".join(f"{k}={v:#010x}" for k, v in f.registers.items())

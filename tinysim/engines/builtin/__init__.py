@@ -402,19 +402,37 @@ class BuiltinEngine(Engine):
         self.m.counter.hdr[N.DEADLINE] = -1
 
     def step(self, count: int = 1) -> StopInfo:
+        """Execute ``count`` instructions one at a time (interrupts are taken between them)."""
         m = self.m
+        c = m.counter
         for _ in range(count):
             if self._final is not None:
                 return self._final
-            err = None
-            m._stop_requested = False
-            try:
-                m.uc.emu_start(m.core.resume_pc(), UNTIL, count=1)
-            except UcError as e:
-                err = e
-            stop = m.core.after_run(err, m.counter.take_stop(), True)
-            if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
-                return self._finish(stop, time.perf_counter())
+            for _attempt in range(3):       # the first try may only meet a new block
+                pc0 = m.core.pc()
+                i0, c0 = m.insns, m.cycles
+                err = None
+                m._stop_requested = False
+                c.hdr[N.DEADLINE] = np.iinfo(np.int64).max
+                try:
+                    m.uc.emu_start(m.core.resume_pc(), UNTIL, count=1)
+                except UcError as e:
+                    err = e
+                bits = c.take_stop()
+                ran = err is None and not (bits & (N.STOP_NEWBLOCK | N.STOP_SPIN)) or m.insns != i0
+                # Under count=1 Unicorn may still report the whole block to the hook: count
+                # exactly the one instruction that ran.
+                if ran and err is None:
+                    ins = m.decoder.decode(m.read(pc0, 4), pc0).insns[0]
+                    c.hdr[N.INSNS], c.hdr[N.CYCLES] = i0 + 1, c0 + ins.cost
+                    c.hdr[N.LAST_ADDR], c.hdr[N.LAST_SIZE] = pc0, ins.size
+                stop = m.core.after_run(err, bits, True)
+                if err is not None:
+                    c.hdr[N.INSNS], c.hdr[N.CYCLES] = i0, c0
+                if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
+                    return self._finish(stop, time.perf_counter())
+                if ran or err is not None or stop is not None:
+                    break
             m.fire_due_events()
             m.core.service_interrupts()
         return StopInfo("paused")

@@ -16,7 +16,8 @@ class CoreBase:
         self.intr: int | None = None          # exception number Unicorn reported, if any
         self.unmapped: tuple[str, int, int] | None = None   # (access, address, size)
         self.fault: Fault | None = None       # the first fault the firmware took
-        self._last_access = (-1, -1)          # (block serial, insn index) of the last MMIO access
+        self._last_access = (-1, -1)
+        self.deferred_stop: StopInfo | None = None     # a stop decided inside a code hook          # (block serial, insn index) of the last MMIO access
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
 
     def _on_unmapped(self, uc, access, addr, size, value, _ud):
@@ -51,6 +52,9 @@ class CoreBase:
         if err is not None:
             m.unretire_tail(pc)
         intr, self.intr = self.intr, None
+        if self.deferred_stop is not None:
+            stop, self.deferred_stop = self.deferred_stop, None
+            return stop
         if err is not None:
             unmapped, self.unmapped = self.unmapped, None
             return self.on_error(err, pc, unmapped)

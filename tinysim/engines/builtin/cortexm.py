@@ -332,6 +332,8 @@ class CortexM(CoreBase):
             self.scr = v
         elif a == 0xE000ED14:
             self.ccr = v
+            if v & (1 << 4):
+                self._trap_divide_by_zero()
         elif 0xE000ED18 <= a < 0xE000ED24:
             self.shpr[a - 0xE000ED18:a - 0xE000ED14] = v.to_bytes(4, "little")
         elif a == 0xE000ED24:
@@ -346,6 +348,32 @@ class CortexM(CoreBase):
             self.bfar = v
         elif a == 0xE000ED88:
             self.cpacr = v
+
+    def _trap_divide_by_zero(self):
+        """CCR.DIV_0_TRP: Unicorn's SDIV/UDIV return 0 for a zero divisor, so hook each
+        divide in the firmware's code (found once) and raise the UsageFault ourselves."""
+        if getattr(self, "_div_hooked", False):
+            return
+        self._div_hooked = True
+        from unicorn import UC_HOOK_CODE
+        for seg in self.m.firmware.segments:
+            if not seg.flags & 1:
+                continue
+            for ins in self.m.decoder.disasm(seg.data, seg.paddr):
+                if ins.insn_name() in ("sdiv", "udiv"):
+                    rm = self.m.decoder.md.reg_name(ins.operands[-1].reg)
+                    self.uc.hook_add(UC_HOOK_CODE, self._on_divide, user_data=_REGS[rm],
+                                     begin=ins.address, end=ins.address)
+        self.uc.ctl_flush_tb()
+
+    def _on_divide(self, uc, addr, size, rm):
+        if not (self.ccr & (1 << 4)) or uc.reg_read(rm) != 0:
+            return
+        self.m.unretire_tail(addr)
+        stop = self.take_fault(6, 1 << 25, addr, None, "divide-by-zero")
+        if stop is not None:
+            self.deferred_stop = stop
+        self.m.request_stop()
 
     def _icsr(self) -> int:
         ipsr = self.uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
@@ -603,7 +631,8 @@ class CortexM(CoreBase):
                 "illegal-instruction": "undefined instruction",
                 "stack-overflow": "stack overflow: SP ran below the stack region" +
                 (f" (access at {addr:#010x})" if addr is not None else ""),
-                "hardfault": "invalid state (Thumb bit clear or bad EXC_RETURN)"}.get(kind, kind)
+                "hardfault": "invalid state (Thumb bit clear or bad EXC_RETURN)",
+                "divide-by-zero": "integer divide by zero (CCR.DIV_0_TRP)"}.get(kind, kind)
         decoded = tuple(f"CFSR.{n}" for b, n in sorted(CFSR_BITS.items()) if self.cfsr >> b & 1) + \
             tuple(f"HFSR.{n}" for b, n in sorted(HFSR_BITS.items()) if self.hfsr >> b & 1)
         regs = {"CFSR": self.cfsr, "HFSR": self.hfsr, "BFAR": self.bfar, "MMFAR": self.mmfar,

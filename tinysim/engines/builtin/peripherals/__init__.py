@@ -40,13 +40,20 @@ class Peripheral:
     def write(self, offset: int, size: int, value: int) -> None:
         self.regs[offset] = value
 
-    # Snapshots copy the model's own state; the machine reference is shared.
+    # Snapshots copy the model's own state; configuration and the machine are shared.
+    _SHARED = ("m", "options", "name", "base", "size", "irq")
+
     def get_state(self) -> dict:
-        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "m"}
+        return {k: (dict(v.levels) if isinstance(v, GpioLeds) else copy.deepcopy(v))
+                for k, v in vars(self).items() if k not in self._SHARED and k != "event"}
 
     def set_state(self, state: dict) -> None:
         for k, v in state.items():
-            setattr(self, k, copy.deepcopy(v))
+            cur = getattr(self, k, None)
+            if isinstance(cur, GpioLeds):
+                cur.levels = dict(v)
+            else:
+                setattr(self, k, copy.deepcopy(v))
 
 
 def create(machine: "Machine", spec: "PeripheralSpec") -> Peripheral:

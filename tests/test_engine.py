@@ -1,0 +1,193 @@
+"""The built-in engine on real firmware ELFs built from firmware/ for both boards."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tinysim import api
+from tinysim.engines.base import engine_class
+
+BOARDS = ["nano33ble", "hifive1"]
+
+
+def run(fw, board, app, **kw):
+    return api.run(board, fw(board, app), **kw)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_hello_boots_and_prints(fw, board):
+    r = run(fw, board, "hello", max_time_s=1)
+    assert r.exit_reason == "exit" and r.exit_code == 0
+    assert f"Hello from tinysim on {board}!" in r.uart
+    assert "blinked LED 3 times" in r.uart
+    assert r.instructions > 1000 and r.cycles >= r.instructions
+    assert r.virtual_time_s == pytest.approx(r.cycles / r.clock_hz)
+    assert 0 < r.stack_peak_bytes < r.stack_size_bytes
+    assert r.flash_bytes > 0 and r.ram_static_bytes >= r.stack_size_bytes
+    assert any(st["toggles"] >= 6 for st in r.leds.values())     # 3 blinks = 6 edges
+
+
+@pytest.mark.parametrize("board,expected", [("nano33ble", 2004), ("hifive1", 2006)])
+def test_instruction_count_known_by_construction(fw, board, expected):
+    # firmware/apps/count: li 1000; 1000 x (sub; branch); then the semihosting exit sequence.
+    r = run(fw, board, "count")
+    assert (r.exit_reason, r.exit_code) == ("exit", 0)
+    assert r.instructions == expected
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("app,code,text", [("exitcode", 3, "returning 3 from main"),
+                                           ("exit_plain", 0, "exit_plain: SYS_WRITE0")])
+def test_semihosting_exit_codes_and_console(fw, board, app, code, text):
+    r = run(fw, board, app)
+    assert (r.exit_reason, r.exit_code) == ("exit", code)
+    assert r.process_exit_code == code
+    assert text in r.uart
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_timer_interrupts_counted_by_isr(fw, board):
+    r = run(fw, board, "timer", max_time_s=1)
+    assert (r.exit_reason, r.exit_code) == ("exit", 10)
+    assert "ticks=10" in r.uart
+    # 10 periods of ~1 ms of virtual time (SysTick 64000 cycles; CLINT 33 ticks of 32768 Hz)
+    assert 0.009 < r.virtual_time_s < 0.0125
+
+
+@pytest.mark.parametrize("board,cyc,instret", [("nano33ble", 3002, 0), ("hifive1", 3004, 2002)])
+def test_cycle_counter_reads_match_the_timing_model(fw, board, cyc, instret):
+    r = run(fw, board, "cycles")
+    m = re.search(r"cycles=(\d+) instret=(\d+)\s+start=(\d+)", r.uart)
+    assert m, r.uart
+    # 1000 x (subs/addi 1 + conditional branch 2) + the read itself and one setup instruction
+    assert int(m.group(1)) == cyc
+    assert int(m.group(2)) == instret
+    start = int(m.group(3))
+    assert 0 < start < r.cycles
+
+
+def test_counters_are_exact_at_the_reading_instruction(fw):
+    """Read DWT_CYCCNT twice in a run and compare with the engine's own counter."""
+    with api.open_board("nano33ble", fw("nano33ble", "cycles")) as b:
+        stop = b.run()
+        assert stop.reason == "exit"
+        assert b.counters().cycles > 3002
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_wfi_with_nothing_pending_idles(fw, board):
+    r = run(fw, board, "wfi_idle", max_time_s=1)
+    assert r.exit_reason == "idle"
+    assert "entering wfi" in r.uart
+    assert r.virtual_time_s < 0.01          # it did not sleep until the time limit
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_fault_unmapped_read(fw, board):
+    r = run(fw, board, "fault_unmapped", max_time_s=1)
+    assert r.exit_reason == "fault" and r.process_exit_code == 70
+    f = r.fault
+    assert f.kind == "unmapped-read" and f.address == 0x60000000
+    assert f.function.startswith("main")
+    assert "0x60000000" in f.description
+    if board == "nano33ble":
+        assert {"CFSR.PRECISERR", "CFSR.BFARVALID", "HFSR.FORCED"} <= set(f.decoded)
+        assert f.registers["BFAR"] == 0x60000000
+    else:
+        assert f.registers["mcause"] == 5 and f.registers["mtval"] == 0x60000000
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_fault_illegal_instruction(fw, board):
+    r = run(fw, board, "fault_illegal", max_time_s=1)
+    assert r.exit_reason == "fault"
+    assert r.fault.kind == "illegal-instruction"
+    assert r.fault.function.startswith("main")
+    if board == "nano33ble":
+        assert "CFSR.UNDEFINSTR" in r.fault.decoded
+    else:
+        assert r.fault.registers["mcause"] == 2
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_fault_stack_overflow(fw, board):
+    r = run(fw, board, "fault_stack", max_time_s=1)
+    assert r.exit_reason == "fault"
+    assert r.fault.kind == "stack-overflow"
+    assert r.fault.function.startswith("recurse")
+    assert r.stack_peak_bytes >= r.stack_size_bytes - 64
+
+
+def test_hardfault_divide_by_zero_decoded(fw):
+    r = run(fw, "nano33ble", "fault_hardfault", max_time_s=1)
+    assert r.exit_reason == "fault"
+    assert r.fault.kind == "divide-by-zero"
+    assert {"CFSR.DIVBYZERO", "HFSR.FORCED"} <= set(r.fault.decoded)
+    assert r.fault.registers["HFSR"] == 0x40000000
+    assert "without a fault" not in r.uart
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_time_limit_and_resume(fw, board):
+    with api.open_board(board, fw(board, "timer")) as b:
+        out = bytearray()
+        b.on_uart(lambda p, d: out.extend(d))
+        s1 = b.run(max_time_s=0.004)
+        assert s1.reason == "time-limit"
+        t1 = b.counters().virtual_time_s
+        assert t1 == pytest.approx(0.004, abs=1e-5)
+        s2 = b.run()
+        assert (s2.reason, s2.exit_code) == ("exit", 10)
+        assert b"ticks=10" in out
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_snapshot_restore_reproduces_the_run(fw, board):
+    with api.open_board(board, fw(board, "timer")) as b:
+        out = bytearray()
+        b.on_uart(lambda p, d: out.extend(d))
+        b.run(max_time_s=0.003)
+        snap = b.snapshot()
+        mark = len(out)
+        b.run()
+        first = (b.counters(), bytes(out[mark:]))
+        b.restore(snap)
+        del out[mark:]
+        b.run()
+        assert (b.counters(), bytes(out[mark:])) == first
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_single_step_counts_one_instruction(fw, board):
+    with api.open_board(board, fw(board, "count")) as b:
+        b.step(5)
+        assert b.counters().instructions == 5
+        pc = b.read_register("pc")
+        b.step(1)
+        assert b.counters().instructions == 6 and b.read_register("pc") != pc
+        assert b.run().reason == "exit"
+        assert b.counters().instructions == (2004 if board == "nano33ble" else 2006)
+
+
+def test_memory_and_registers(fw):
+    with api.open_board("nano33ble", fw("nano33ble", "hello")) as b:
+        assert b.read_register("sp") == 0x20002000           # initial SP from the vector table
+        b.write_memory(0x20010000, b"\x01\x02\x03\x04")
+        assert b.read_memory(0x20010000, 4) == b"\x01\x02\x03\x04"
+        b.write_register("r0", 1234)
+        assert b.read_register("r0") == 1234
+
+
+def test_runs_are_deterministic(fw):
+    a = run(fw, "nano33ble", "timer").to_dict()
+    b = run(fw, "nano33ble", "timer").to_dict()
+    for d in (a, b):
+        d.pop("wall_time_s")
+        d.pop("mips")
+    assert a == b
+
+
+def test_engine_capabilities_are_flags():
+    cls = engine_class("builtin")
+    assert cls.capabilities.snapshot and cls.capabilities.exact_counters

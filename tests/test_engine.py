@@ -191,3 +191,17 @@ def test_runs_are_deterministic(fw):
 def test_engine_capabilities_are_flags():
     cls = engine_class("builtin")
     assert cls.capabilities.snapshot and cls.capabilities.exact_counters
+
+
+def test_run_for_a_span_of_virtual_time(fw):
+    with api.open_board("hifive1", fw("hifive1", "timer")) as b:
+        b.run(for_time_s=0.002)
+        b.run(for_time_s=0.002)
+        assert b.counters().virtual_time_s == pytest.approx(0.004, abs=1e-6)
+
+
+def test_pause_from_a_callback_returns_paused(fw):
+    with api.open_board("nano33ble", fw("nano33ble", "hello")) as b:
+        b.on_uart(lambda port, data: b.pause())
+        assert b.run().reason == "paused"
+        assert b.run().reason in ("paused", "exit")

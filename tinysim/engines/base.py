@@ -86,9 +86,12 @@ class Engine(ABC):
     # -- running ------------------------------------------------------------------------
     @abstractmethod
     def run(self, *, max_time_s: float | None = None, wall_limit_s: float | None = None,
-            until: Callable[[], bool] | None = None) -> StopInfo:
+            until: Callable[[], bool] | None = None, for_time_s: float | None = None) -> StopInfo:
         """Run until the firmware exits, faults or idles, a limit passes, pause() is called,
-        or ``until()`` (checked at events) returns true. Can be called again to continue."""
+        or ``until()`` (checked at events) returns true. Can be called again to continue.
+
+        ``max_time_s`` caps the virtual time since boot; ``for_time_s`` runs for a span of
+        virtual time from now (the earlier of the two wins)."""
 
     def pause(self) -> None:
         """Ask a running run() to return (thread-safe); it returns reason "paused"."""

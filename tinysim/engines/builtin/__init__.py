@@ -339,11 +339,15 @@ class BuiltinEngine(Engine):
         self.fault: Fault | None = None
 
     # -- running --------------------------------------------------------------------------------
-    def run(self, *, max_time_s=None, wall_limit_s=None, until=None) -> StopInfo:
+    def run(self, *, max_time_s=None, wall_limit_s=None, until=None, for_time_s=None) -> StopInfo:
         if self._final is not None:
             return self._final
         m = self.m
         limit = None if max_time_s is None else int(round(max_time_s * m.clock_hz))
+        if for_time_s is not None:
+            span = m.cycles + int(round(for_time_s * m.clock_hz))
+            limit = span if limit is None else min(limit, span)
+            max_time_s = limit / m.clock_hz
         slice_cycles = max(m.clock_hz // 10, 100_000)     # return to Python ~10x per virtual s
         t0 = time.perf_counter()
         m._pause.clear()

@@ -205,3 +205,16 @@ def test_pause_from_a_callback_returns_paused(fw):
         b.on_uart(lambda port, data: b.pause())
         assert b.run().reason == "paused"
         assert b.run().reason in ("paused", "exit")
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_watch_function_sees_exact_counters_and_args(fw, board):
+    calls = []
+    with api.open_board(board, fw(board, "hello")) as b:
+        assert b.watch_function("console_printf", lambda i, c, a: calls.append((i, c, a[0])))
+        assert not b.watch_function("no_such_function", lambda *a: None)
+        b.run()
+        total = b.counters().instructions
+    assert calls, "console_printf was never entered"
+    assert all(0 < i < total for i, _, _ in calls)
+    assert [i for i, _, _ in calls] == sorted(i for i, _, _ in calls)

@@ -507,6 +507,27 @@ class BuiltinEngine(Engine):
             raise EngineError(f"no UART named {port!r} that can receive")
         p.rx.extend(data)
 
+    def watch_function(self, name: str, callback: Callable[[int, int, tuple[int, ...]], None]) -> bool:
+        """Call ``callback(instructions, cycles, (arg0, arg1, arg2))`` each time the firmware
+        enters function ``name``, with the counters exact at its first instruction. False if
+        the ELF has no such symbol. A one-address hook: nothing runs elsewhere."""
+        from unicorn import UC_HOOK_CODE
+        addr = self.firmware.symbol(name)
+        if addr is None:
+            return False
+        addr &= ~1
+        m = self.m
+        args = m.core.ARG_REGS
+
+        def on_entry(uc, a, size, _ud):
+            b = m.current_block()
+            k = b.index_of(a)
+            callback(m.insns - b.icount + k, m.cycles - b.cycles + sum(x.cost for x in b.insns[:k]),
+                     tuple(uc.reg_read(r) for r in args))
+        m.uc.hook_add(UC_HOOK_CODE, on_entry, begin=addr, end=addr)
+        m.uc.ctl_remove_cache(addr, addr + 4)
+        return True
+
     def profile(self) -> list[tuple[int, int, int]]:
         """(address, instructions, cycles) for every block start that executed."""
         c = self.m.counter

@@ -116,6 +116,7 @@ class SysTick:
 class CortexM(CoreBase):
     UC_MODE = (UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
     REGS = _REGS
+    ARG_REGS = (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2)
 
     @staticmethod
     def select_model(uc):

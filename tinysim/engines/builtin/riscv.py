@@ -97,6 +97,7 @@ class Clint(Peripheral):
 class Riscv(CoreBase):
     UC_MODE = (UC_ARCH_RISCV, UC_MODE_RISCV32)
     REGS = _REGS
+    ARG_REGS = (R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2)
 
     @staticmethod
     def select_model(uc):

@@ -202,3 +202,173 @@ class OpProfile:
 
 def to_dict(obj) -> dict:
     return asdict(obj)
+
+
+@dataclass(frozen=True)
+class InferenceReport:
+    model: str
+    inputs_source: str                  # the .npy path or "random(seed=N)"
+    outputs: tuple[list, ...]           # raw output values as lists (per output tensor)
+    outputs_dequantized: tuple[list | None, ...]
+    reference: tuple[list, ...]         # TFLM on the same input
+    bit_exact: bool
+    mismatched_bytes: int
+    instructions_per_inference: int
+    cycles_per_inference: int           # estimated (timing table)
+    latency_ms: float                   # cycles / board clock
+    arena_planned_bytes: int
+    arena_tflm_bytes: int | None        # TFLM's RecordingMicroAllocator total for the same model
+    arena_peak_bytes: int | None        # painted arena scanned after the run
+    stack_peak_bytes: int | None
+    model_flash_bytes: int
+    code_flash_bytes: int
+    ops: tuple[OpProfile, ...]
+    op_types: dict                      # name -> {"count", "instructions", "cycles"}
+
+
+PREBUILT = Path(__file__).parent / "prebuilt"
+
+
+def prebuilt_firmware(platform_name: str) -> Path:
+    p = PREBUILT / platform_name / "infer.elf"
+    if not p.is_file():
+        raise ModelError(f"no prebuilt inference firmware for {platform_name!r}",
+                         hint="build it with `make -C firmware prebuilt`, or pass --firmware")
+    return p
+
+
+def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=None,
+              engine: str = "builtin", max_time_s: float | None = None, wall_limit_s=None,
+              on_uart=None):
+    """Run ``model_path`` on the inference firmware; returns (RunResult, InferenceReport)."""
+    from . import api
+    from .engines.base import StopInfo
+    from .platform import Platform, load_platform
+    plat = platform if isinstance(platform, Platform) else load_platform(platform)
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ModelError(f"{model_path}: model file not found")
+    model = model_path.read_bytes()
+    info = inspect_model(model_path, model)
+    check_supported(info)
+    inputs = load_inputs(input_path, info) if input_path else random_inputs(info, seed)
+    ref = reference(model, inputs)
+
+    fw_path = firmware or prebuilt_firmware(plat.name)
+    with api.open_board(plat, fw_path, engine) as eng:
+        fw = eng.firmware
+        _fill_partition(eng, "model", model_partition(model))
+        _fill_partition(eng, "input", input_partition([inputs]))
+        arena = _symbol_range(fw, "arena")
+        if arena is not None and hasattr(eng, "m"):
+            eng.m.paint(*arena)
+        marks: list[tuple[int, int, int, int]] = []
+        eng.watch_function("tsrt_op_marker", lambda i, c, a: marks.append((a[0], a[1], i, c)))
+        uart = bytearray()
+        eng.on_uart(lambda port, data: uart.extend(data))
+        if on_uart is not None:
+            eng.on_uart(on_uart)
+        try:
+            stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
+        except KeyboardInterrupt:
+            stop = StopInfo("interrupted", detail="interrupted by the user")
+        run = api.make_result(eng, stop, bytes(uart))
+        results = _read_results(eng, fw)
+        if results is None:
+            return run, None
+        status, planned, outs, err = results
+        if status != 0:
+            raise ModelError(f"{model_path}: the firmware rejected the model: {err}")
+        raw = tuple(np.frombuffer(b, dtype=np.dtype(t.dtype)).reshape(t.shape)
+                    for b, t in zip(outs, info.outputs))
+        arena_peak = eng.m.painted_peak(*arena) if arena is not None and hasattr(eng, "m") else None
+        overhead = _marker_overhead(eng)
+    ops, per_inf = _profile(marks, info, overhead)
+    mism = sum(int(np.count_nonzero(a.view(np.uint8) != np.ascontiguousarray(b).view(np.uint8)))
+               for a, b in zip(raw, ref.outputs))
+    deq = tuple(None if t.scale is None or np.dtype(t.dtype).kind == "f" else
+                ((r.astype(np.float64) - t.zero_point) * t.scale).round(7).tolist()
+                for r, t in zip(raw, info.outputs))
+    types: dict[str, dict] = {}
+    for op in ops:
+        d = types.setdefault(op.op, {"count": 0, "instructions": 0, "cycles": 0})
+        d["count"] += 1
+        d["instructions"] += op.instructions
+        d["cycles"] += op.cycles
+    rep = InferenceReport(
+        model=str(model_path), inputs_source=str(input_path) if input_path else f"random(seed={seed})",
+        outputs=tuple(r.tolist() for r in raw), outputs_dequantized=deq,
+        reference=tuple(np.asarray(r).tolist() for r in ref.outputs), bit_exact=mism == 0,
+        mismatched_bytes=mism, instructions_per_inference=per_inf[0], cycles_per_inference=per_inf[1],
+        latency_ms=per_inf[1] / plat.clock_hz * 1e3, arena_planned_bytes=planned,
+        arena_tflm_bytes=ref.arena_used_bytes, arena_peak_bytes=arena_peak,
+        stack_peak_bytes=run.stack_peak_bytes, model_flash_bytes=len(model),
+        code_flash_bytes=run.flash_bytes, ops=tuple(ops), op_types=types)
+    return run, rep
+
+
+def _symbol_range(fw, name):
+    for s in fw.symbols():
+        if s.name == name and s.size:
+            return s.addr, s.addr + s.size
+    return None
+
+
+def _fill_partition(eng, name: str, blob: bytes) -> None:
+    fw = eng.firmware
+    lo, hi = fw.symbol(f"__{name}_partition_start__"), fw.symbol(f"__{name}_partition_end__")
+    if lo is None or hi is None:
+        raise ModelError(f"{fw.path}: no {name} partition (symbols __{name}_partition_start__/_end__)",
+                         hint="use the prebuilt inference firmware or its linker script")
+    if len(blob) > hi - lo:
+        raise ModelError(f"the {name} ({len(blob):,} bytes with its header) does not fit the "
+                         f"{name} partition ({hi - lo:,} bytes at {lo:#x}) of {eng.platform.name}")
+    eng.write_memory(lo, blob)
+
+
+def _read_results(eng, fw):
+    addr = fw.symbol("tsrt_results")
+    if addr is None:
+        return None
+    raw = eng.read_memory(addr, 24 + 8 * 16 + 128)
+    if raw[:4] != RESULT_MAGIC:
+        return None
+    status, planned, _arena, _n_inf, n_out = struct.unpack_from("<iIIII", raw, 4)
+    outs = []
+    for i in range(min(n_out, 8)):
+        a, size, _type, _ = struct.unpack_from("<IIii", raw, 24 + 16 * i)
+        outs.append(eng.read_memory(a, size))
+    err = raw[24 + 128:].split(b"\0")[0].decode(errors="replace")
+    return status, planned, outs, err
+
+
+def _marker_overhead(eng) -> tuple[int, int]:
+    """Instructions and cycles of one marker call (the call instruction and the marker's
+    body), taken out of the operator that precedes each marker."""
+    fw = eng.firmware
+    addr = fw.symbol("tsrt_op_marker")
+    size = next((s.size for s in fw.symbols() if s.name == "tsrt_op_marker"), 0)
+    if addr is None or not hasattr(eng, "m") or not size:
+        return (0, 0)
+    b = eng.m.decoder.decode(eng.read_memory(addr & ~1, size), addr & ~1)
+    call = eng.m.timing.cost("bl" if eng.platform.arch == "arm" else "jal")
+    return b.icount + 1, b.cycles + call
+
+
+def _profile(marks, info: ModelInfo, overhead):
+    """Operator k runs between marker(k) and the next marker; markers give exact counters."""
+    ops: list[OpProfile] = []
+    total_i = total_c = 0
+    names = dict(info.ops)
+    for (idx, _code, i0, c0), (_nidx, _nc, i1, c1) in zip(marks, marks[1:]):
+        if idx < 0:
+            continue
+        oi, oc = i1 - i0 - overhead[0], c1 - c0 - overhead[1]
+        if len(ops) < len(info.ops):            # first inference only
+            ops.append(OpProfile(idx, names.get(idx, "?"), oi, oc))
+    if marks:
+        first = [m for m in marks if m[0] == 0]
+        last = [m for m in marks if m[0] == -1]
+        if first and last:
+            total_i, total_c = last[0][2] - first[0][2], last[0][3] - first[0][3]
+    return ops, (total_i, total_c)

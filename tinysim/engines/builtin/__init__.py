@@ -158,6 +158,17 @@ class Machine:
         used = np.flatnonzero(data != PAINT)
         return int(hi - lo - used[0]) if used.size else 0
 
+    def paint(self, lo: int, hi: int) -> None:
+        """Fill [lo, hi) with the paint byte; painted_peak() later finds how much was written."""
+        self.write(lo, bytes([PAINT]) * (hi - lo))
+
+    def painted_peak(self, lo: int, hi: int) -> int:
+        """Bytes from ``lo`` up to the last byte no longer holding the paint (a heap/arena
+        growing upwards)."""
+        data = np.frombuffer(self.read(lo, hi - lo), dtype=np.uint8)
+        used = np.flatnonzero(data != PAINT)
+        return int(used[-1] + 1) if used.size else 0
+
     # -- peripherals --------------------------------------------------------------------------
     def _map_peripherals(self):
         pages: dict[int, list] = {}

@@ -48,7 +48,7 @@ extern const uint8_t __model_partition_start__[], __model_partition_end__[];
 extern const uint8_t __input_partition_start__[], __input_partition_end__[];
 
 volatile struct tsrt_results tsrt_results;
-static uint8_t arena[ARENA_SIZE] __attribute__((aligned(16)));
+static uint8_t arena[ARENA_SIZE] __attribute__((aligned(16), section(".noinit.arena")));
 static tsrt_model model;
 
 static int fail(int status, const char *what, const char *why)

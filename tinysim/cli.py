@@ -8,6 +8,10 @@ import sys
 
 from . import __version__
 from .errors import TinysimError
+
+
+class UsageError(TinysimError):
+    """Options that do not fit together."""
 from .report import EXIT_USAGE
 
 _DUR = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(s|ms|us|µs|ns|min)?\s*$")
@@ -30,15 +34,32 @@ def _cmd_run(args) -> int:
         def stream(port, data):
             sys.stdout.write(data.decode("utf-8", "replace"))
             sys.stdout.flush()
-    result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
-                     wall_limit_s=args.wall_limit, on_uart=stream)
+    if args.model is None and args.firmware is None:
+        raise UsageError("give --firmware ELF, or --model .tflite to run the prebuilt inference firmware")
+    if args.input is not None and args.model is None:
+        raise UsageError("--input goes with --model")
+    inference = None
+    if args.model is not None:
+        from . import inference as inf
+        result, inference = inf.run_model(args.platform, args.model, input_path=args.input,
+                                          seed=args.seed, firmware=args.firmware, engine=args.engine,
+                                          max_time_s=args.max_time, wall_limit_s=args.wall_limit,
+                                          on_uart=stream)
+    else:
+        result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
+                         wall_limit_s=args.wall_limit, on_uart=stream)
     if args.json:
-        print(render.to_json(result))
+        print(render.to_json(result, inference))
     else:
         if result.uart and not result.uart.endswith("\n") and not args.quiet:
             print()
         print(render.text(result))
-    return result.process_exit_code
+        if inference is not None:
+            print(render.inference_text(inference))
+    code = result.process_exit_code
+    if code == 0 and inference is not None and not inference.bit_exact:
+        code = 1
+    return code
 
 
 def _cmd_platforms(args) -> int:
@@ -65,7 +86,12 @@ def parser() -> argparse.ArgumentParser:
                        "70 when it faults; 124 when --wall-limit passes; 5 on a breakpoint; "
                        "2 for bad input; 0 when it idles or --max-time passes.")
     r.add_argument("--platform", "-p", required=True, help="board name (see `tinysim platforms`) or platform file")
-    r.add_argument("--firmware", "-f", required=True, help="firmware ELF built for the board")
+    r.add_argument("--firmware", "-f", default=None,
+                   help="firmware ELF built for the board (default with --model: the prebuilt "
+                   "inference firmware)")
+    r.add_argument("--model", "-m", default=None, help=".tflite model to run on the board")
+    r.add_argument("--input", "-i", default=None, help=".npy input for --model (default: seeded random)")
+    r.add_argument("--seed", type=int, default=0, help="seed for the random input (default 0)")
     r.add_argument("--engine", default="builtin", help="emulation engine (default: builtin)")
     r.add_argument("--max-time", type=duration, default=None, metavar="T",
                    help="stop after T of virtual time (e.g. 2s, 500ms)")

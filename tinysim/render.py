@@ -49,5 +49,43 @@ def text(r: RunResult) -> str:
     return "\n".join(lines)
 
 
-def to_json(r: RunResult) -> str:
-    return json.dumps(r.to_dict(), indent=2, sort_keys=True)
+def inference_text(inf) -> str:
+    lines = [f"── inference: {inf.model} · input {inf.inputs_source}"]
+    for i, (out, deq, ref) in enumerate(zip(inf.outputs, inf.outputs_dequantized, inf.reference)):
+        lines.append(f"output {i}        {_short(out)}")
+        if deq is not None:
+            lines.append(f"  dequantized   {_short(deq)}")
+        lines.append(f"  TFLM          {_short(ref)}")
+    verdict = "bit-exact with TFLM" if inf.bit_exact else f"DIFFERS from TFLM in {inf.mismatched_bytes} bytes"
+    lines += [
+        f"match           {verdict}",
+        f"per inference   {inf.instructions_per_inference:,} instructions, "
+        f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms",
+        f"arena           planned {inf.arena_planned_bytes:,} bytes; TFLM arena_used_bytes "
+        + (f"{inf.arena_tflm_bytes:,}" if inf.arena_tflm_bytes is not None else "n/a")
+        + (f"; peak written {inf.arena_peak_bytes:,}" if inf.arena_peak_bytes is not None else ""),
+        f"flash           model {inf.model_flash_bytes:,} bytes, code {inf.code_flash_bytes:,} bytes",
+    ]
+    if inf.ops:
+        lines.append(f"{'op':>4}  {'type':<20}{'instructions':>14}{'cycles':>14}")
+        for op in inf.ops:
+            lines.append(f"{op.index:>4}  {op.op:<20}{op.instructions:>14,}{op.cycles:>14,}")
+        lines.append("per type")
+        for name, d in sorted(inf.op_types.items(), key=lambda kv: -kv[1]["cycles"]):
+            lines.append(f"      {name:<20}{d['instructions']:>14,}{d['cycles']:>14,}  x{d['count']}")
+    return "\n".join(lines)
+
+
+def _short(values, n: int = 10) -> str:
+    import numpy as np
+    flat = np.asarray(values).ravel().tolist()
+    body = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in flat[:n])
+    return f"[{body}{', …' if len(flat) > n else ''}] ({len(flat)} values)"
+
+
+def to_json(r: RunResult, inference=None) -> str:
+    d = r.to_dict()
+    if inference is not None:
+        from dataclasses import asdict
+        d["inference"] = asdict(inference)
+    return json.dumps(d, indent=2, sort_keys=True)

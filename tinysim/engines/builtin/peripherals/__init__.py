@@ -45,7 +45,8 @@ class Peripheral:
 
     def get_state(self) -> dict:
         return {k: (dict(v.levels) if isinstance(v, GpioLeds) else copy.deepcopy(v))
-                for k, v in vars(self).items() if k not in self._SHARED and k != "event"}
+                for k, v in vars(self).items()
+                if k not in self._SHARED and k not in ("event", "devices")}
 
     def set_state(self, state: dict) -> None:
         for k, v in state.items():

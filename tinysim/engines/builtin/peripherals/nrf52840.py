@@ -147,3 +147,118 @@ class Gpio(Peripheral):
             super().write(off, size, value)
             return
         self.leds.update(self.out)
+
+
+class Twim(Peripheral):
+    """TWIM (I2C master with EasyDMA). Transfers complete at once; the devices on the bus are
+    declared in the platform file: ``options: {devices: [{name, model, address}]}``."""
+    model = "nrf52840.twim"
+    TASKS_STARTRX, TASKS_STARTTX, TASKS_STOP, TASKS_SUSPEND, TASKS_RESUME = 0x000, 0x008, 0x014, 0x01C, 0x020
+    EVENTS_STOPPED, EVENTS_ERROR, EVENTS_SUSPENDED = 0x104, 0x124, 0x148
+    EVENTS_RXSTARTED, EVENTS_TXSTARTED, EVENTS_LASTRX, EVENTS_LASTTX = 0x14C, 0x150, 0x15C, 0x160
+    SHORTS, INTEN, INTENSET, INTENCLR, ERRORSRC, ENABLE = 0x200, 0x300, 0x304, 0x308, 0x4C4, 0x500
+    RXD_PTR, RXD_MAXCNT, RXD_AMOUNT = 0x534, 0x538, 0x53C
+    TXD_PTR, TXD_MAXCNT, TXD_AMOUNT, ADDRESS = 0x544, 0x548, 0x54C, 0x588
+    # SHORTS bits
+    LASTTX_STARTRX, LASTTX_SUSPEND, LASTTX_STOP, LASTRX_STARTTX, LASTRX_STOP = 1 << 7, 1 << 8, 1 << 9, 1 << 10, 1 << 12
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        from .sensors import SENSORS
+        self.inten = 0
+        self.devices: dict = {}
+        for d in self.options.get("devices", ()):
+            cls = SENSORS.get(d["model"])
+            if cls is None:
+                from ....errors import EngineError
+                raise EngineError(f"{self.name}: no I2C device model {d['model']!r}",
+                                  hint="models: " + ", ".join(sorted(SENSORS)))
+            self.devices[int(d["address"])] = cls(machine, d["name"], int(d["address"]), dict(d))
+
+    def read(self, off, size):
+        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
+            return self.inten
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        if off == self.TASKS_STARTTX and value & 1:
+            self._tx()
+        elif off == self.TASKS_STARTRX and value & 1:
+            self._rx()
+        elif off == self.TASKS_STOP and value & 1:
+            self._event(self.EVENTS_STOPPED)
+        elif off == self.INTEN:
+            self.inten = value
+        elif off == self.INTENSET:
+            self.inten |= value
+        elif off == self.INTENCLR:
+            self.inten &= ~value
+        elif off == self.ERRORSRC:
+            self.regs[off] = self.regs.get(off, 0) & ~value     # write 1 to clear
+        else:
+            super().write(off, size, value)
+
+    def get_state(self):
+        st = super().get_state()
+        st["devices"] = {a: d.get_state() for a, d in self.devices.items()}
+        return st
+
+    def set_state(self, state):
+        state = dict(state)
+        for a, d in state.pop("devices").items():
+            self.devices[a].set_state(d)
+        super().set_state(state)
+
+    def _device(self):
+        if self.regs.get(self.ENABLE, 0) != 6:
+            return None, False
+        dev = self.devices.get(self.regs.get(self.ADDRESS, 0) & 0x7F)
+        if dev is None:                                        # address NACK
+            self.regs[self.ERRORSRC] = self.regs.get(self.ERRORSRC, 0) | 2
+            self._event(self.EVENTS_ERROR)
+            self._event(self.EVENTS_STOPPED)
+            return None, False
+        return dev, True
+
+    def _tx(self):
+        dev, ok = self._device()
+        if not ok:
+            return
+        self._event(self.EVENTS_TXSTARTED)
+        n = self.regs.get(self.TXD_MAXCNT, 0) & 0xFFFF
+        data = self.m.dma_read(self.regs.get(self.TXD_PTR, 0), n, who=self.name) if n else b""
+        dev.i2c_write(data)
+        self.regs[self.TXD_AMOUNT] = len(data)
+        self._event(self.EVENTS_LASTTX)
+        shorts = self.regs.get(self.SHORTS, 0)
+        if shorts & self.LASTTX_STARTRX:
+            self._rx()
+        elif shorts & self.LASTTX_STOP:
+            self._event(self.EVENTS_STOPPED)
+        elif shorts & self.LASTTX_SUSPEND:
+            self._event(self.EVENTS_SUSPENDED)
+
+    def _rx(self):
+        dev, ok = self._device()
+        if not ok:
+            return
+        self._event(self.EVENTS_RXSTARTED)
+        n = self.regs.get(self.RXD_MAXCNT, 0) & 0xFFFF
+        data = dev.i2c_read(n)
+        try:
+            self.m.write(self.regs.get(self.RXD_PTR, 0), data)
+        except Exception:
+            from ....errors import EngineError
+            raise EngineError(f"{self.name}: EasyDMA write to {self.regs.get(self.RXD_PTR, 0):#x} is outside RAM")
+        self.regs[self.RXD_AMOUNT] = len(data)
+        self._event(self.EVENTS_LASTRX)
+        shorts = self.regs.get(self.SHORTS, 0)
+        if shorts & self.LASTRX_STOP:
+            self._event(self.EVENTS_STOPPED)
+        elif shorts & self.LASTRX_STARTTX:
+            self._tx()
+
+    def _event(self, off):
+        self.regs[off] = 1
+        if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
+            self.m.raise_irq(self.irq)

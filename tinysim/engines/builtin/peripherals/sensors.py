@@ -1,0 +1,213 @@
+"""Sensors behind real register interfaces, timed in virtual time at their output data rate.
+
+A sensor is fed from a stream (``attach``: samples x channels in physical units at some
+rate); without one it reports a device lying flat and still (1 g on z). Samples are produced
+lazily from the cycle counter: sample k exists once ``k / odr`` seconds have passed since the
+firmware enabled the sensor, so nothing runs while the firmware does not look.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SENSORS: dict[str, type["I2cDevice"]] = {}
+
+
+class I2cDevice:
+    model = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.model:
+            SENSORS[cls.model] = cls
+
+    def __init__(self, machine, name: str, address: int, options: dict):
+        self.m = machine
+        self.name = name
+        self.address = address
+        self.options = options
+
+    def i2c_write(self, data: bytes) -> None: ...
+
+    def i2c_read(self, n: int) -> bytes:
+        return bytes(n)
+
+    def lost_samples(self) -> int:
+        return 0
+
+    def get_state(self) -> dict:
+        import copy
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in ("m", "options")}
+
+    def set_state(self, state: dict) -> None:
+        import copy
+        for k, v in state.items():
+            setattr(self, k, copy.deepcopy(v))
+
+
+class _Feed:
+    """One channel group (e.g. the accelerometer) of a sensor: stream + production clock."""
+
+    def __init__(self, default: tuple[float, ...]):
+        self.default = np.asarray(default, dtype=np.float64)
+        self.data: np.ndarray | None = None      # (n, c) at self.rate
+        self.rate = 0.0
+        self.odr = 0.0
+        self.t0 = 0                              # cycle at which the ODR was set
+        self.taken = 0                           # samples handed to the FIFO / output registers
+
+    def attach(self, data: np.ndarray, rate_hz: float):
+        self.data = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
+        self.rate = float(rate_hz)
+
+    def produced(self, cycle: int, clock_hz: int) -> int:
+        if self.odr <= 0:
+            return self.taken
+        return int((cycle - self.t0) * self.odr // clock_hz)
+
+    def sample(self, k: int) -> np.ndarray:
+        if self.data is None or not len(self.data):
+            return self.default
+        # Sample k of the sensor happens at k / odr seconds: take the stream's value there
+        # (nearest earlier sample); the stream holds its last value after it ends.
+        i = min(int(k / self.odr * self.rate), len(self.data) - 1)
+        return self.data[i]
+
+
+class Lsm9ds1(I2cDevice):
+    """LSM9DS1 accelerometer and gyroscope (ST datasheet DocID025715 Rev 3), I2C 0x6B/0x6A.
+
+    Modelled: WHO_AM_I, CTRL_REG1_G (ODR_G, FS_G), CTRL_REG6_XL (ODR_XL, FS_XL), CTRL_REG8
+    (IF_ADD_INC), CTRL_REG9 (FIFO_EN), FIFO_CTRL (bypass / FIFO / continuous, threshold),
+    FIFO_SRC, STATUS_REG, OUT_*_G, OUT_*_XL, OUT_TEMP. The 32-entry FIFO holds gyro+accel
+    pairs; samples that arrive while it is full (or, in bypass mode, before the previous one
+    was read) are counted as lost.
+    """
+    model = "lsm9ds1"
+    WHO_AM_I_VALUE = 0x68
+    ODR = {0: 0.0, 1: 14.9, 2: 59.5, 3: 119.0, 4: 238.0, 5: 476.0, 6: 952.0, 7: 0.0}
+    ODR_XL_ONLY = {0: 0.0, 1: 10.0, 2: 50.0, 3: 119.0, 4: 238.0, 5: 476.0, 6: 952.0, 7: 0.0}
+    FS_XL = {0: 0.061e-3, 1: 0.732e-3, 2: 0.122e-3, 3: 0.244e-3}     # g per LSB
+    FS_G = {0: 8.75e-3, 1: 17.50e-3, 3: 70.0e-3}                    # dps per LSB
+    FIFO_DEPTH = 32
+
+    def __init__(self, machine, name, address, options):
+        super().__init__(machine, name, address, options)
+        self.regs = bytearray(0x80)
+        self.regs[0x0F] = self.WHO_AM_I_VALUE
+        self.regs[0x22] = 0x04                          # CTRL_REG8: IF_ADD_INC on reset
+        self.ptr = 0
+        self.accel = _Feed((0.0, 0.0, 1.0))
+        self.gyro = _Feed((0.0, 0.0, 0.0))
+        self.fifo: list[tuple[np.ndarray, np.ndarray]] = []
+        self.current = (self.gyro.default, self.accel.default)
+        self.unread = False
+        self.lost = 0
+        self.overrun = False
+        self.byte_in_sample = 0
+
+    # -- streams ----------------------------------------------------------------------------
+    def attach(self, channel: str, data, rate_hz: float):
+        {"accel": self.accel, "gyro": self.gyro}[channel].attach(data, rate_hz)
+
+    def lost_samples(self) -> int:
+        self._update()
+        return self.lost
+
+    # -- timing --------------------------------------------------------------------------------
+    def _now(self) -> int:
+        return self.m.cycles
+
+    def _set_odr(self):
+        now = self._now()
+        self._update()
+        odr_g = self.ODR[self.regs[0x10] >> 5]
+        odr_xl = self.ODR_XL_ONLY[self.regs[0x20] >> 5]
+        # With the gyro on, the accelerometer runs at the gyro's ODR (datasheet 7.12).
+        odr = odr_g if odr_g else odr_xl
+        for f in (self.accel, self.gyro):
+            if f.odr != odr:
+                f.odr, f.t0, f.taken = odr, now, 0
+
+    def _update(self):
+        clock = self.m.clock_hz
+        n = self.accel.produced(self._now(), clock)
+        fifo_mode = self.regs[0x2E] >> 5 if self.regs[0x23] & 0x02 else 0
+        while self.accel.taken < n:
+            k = self.accel.taken
+            pair = (self.gyro.sample(k), self.accel.sample(k))
+            self.accel.taken += 1
+            self.gyro.taken = self.accel.taken
+            if fifo_mode == 0:                          # bypass: output registers only
+                if self.unread:
+                    self.lost += 1
+                self.current, self.unread = pair, True
+            elif len(self.fifo) >= self.FIFO_DEPTH:
+                self.lost += 1
+                self.overrun = True
+                if fifo_mode == 6:                      # continuous: drop the oldest
+                    self.fifo.pop(0)
+                    self.fifo.append(pair)
+            else:
+                self.fifo.append(pair)
+
+    # -- registers -------------------------------------------------------------------------------
+    def i2c_write(self, data: bytes):
+        if not data:
+            return
+        self.ptr = data[0] & 0x7F
+        for b in data[1:]:
+            self._write_reg(self.ptr, b)
+            self._advance()
+
+    def _advance(self):
+        if self.regs[0x22] & 0x04:
+            self.ptr = (self.ptr + 1) & 0x7F
+
+    def _write_reg(self, reg: int, v: int):
+        if reg in (0x0F, 0x27, 0x2F) or 0x15 <= reg <= 0x1D or 0x28 <= reg <= 0x2D:
+            return                                      # read-only
+        self.regs[reg] = v
+        if reg in (0x10, 0x20, 0x23, 0x2E):
+            self._set_odr()
+            if reg == 0x2E and v >> 5 == 0:
+                self.fifo.clear()
+                self.overrun = False
+
+    def i2c_read(self, n: int) -> bytes:
+        self._update()
+        out = bytearray()
+        for _ in range(n):
+            out.append(self._read_reg(self.ptr))
+            self._advance()
+        return bytes(out)
+
+    def _fifo_mode(self) -> int:
+        return self.regs[0x2E] >> 5 if self.regs[0x23] & 0x02 else 0
+
+    def _sample_bytes(self) -> bytes:
+        g, a = self.fifo[0] if self._fifo_mode() and self.fifo else self.current
+        fs_g = self.FS_G.get((self.regs[0x10] >> 3) & 3, self.FS_G[0])
+        fs_xl = self.FS_XL[(self.regs[0x20] >> 3) & 3]
+        raw = np.concatenate([np.round(g / fs_g), np.round(a / fs_xl)])
+        return np.clip(raw, -32768, 32767).astype("<i2").tobytes()
+
+    def _read_reg(self, reg: int) -> int:
+        if 0x18 <= reg <= 0x1D or 0x28 <= reg <= 0x2D:
+            off = reg - 0x18 if reg <= 0x1D else 6 + reg - 0x28
+            value = self._sample_bytes()[off]
+            if reg == 0x2D:                             # last byte of a sample: next one
+                if self._fifo_mode() and self.fifo:
+                    self.fifo.pop(0)
+                self.unread = False
+            return value
+        if reg == 0x27:                                 # STATUS_REG
+            avail = bool(self.fifo) if self._fifo_mode() else self.unread
+            return (0x03 if avail else 0)
+        if reg == 0x2F:                                 # FIFO_SRC
+            fss = len(self.fifo)
+            fth = fss >= (self.regs[0x2E] & 0x1F) and (self.regs[0x2E] & 0x1F) > 0
+            v = (fss & 0x3F) | (0x40 if self.overrun else 0) | (0x80 if fth else 0)
+            return v
+        if reg in (0x15, 0x16):                         # OUT_TEMP: 25 C reads 0
+            return 0
+        return self.regs[reg]

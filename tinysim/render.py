@@ -44,6 +44,8 @@ def text(r: RunResult) -> str:
         lines.append(f"stack peak      {r.stack_peak_bytes:,}{size} bytes")
     else:
         lines.append("stack peak      unknown (no __stack_bottom/__stack_top symbols)")
+    for name, st in r.sensors.items():
+        lines.append(f"sensor {name:<8} {st['lost_samples']} samples lost (read too slowly)")
     for name, st in r.leds.items():
         lines.append(f"led {name:<11} {'on' if st['on'] else 'off'}, {st['toggles']} toggles")
     return "\n".join(lines)

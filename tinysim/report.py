@@ -46,6 +46,7 @@ class RunResult:
     stack_size_bytes: int | None
     fault: FaultReport | None = None
     leds: dict = field(default_factory=dict)       # name -> {"on": bool, "toggles": int}
+    sensors: dict = field(default_factory=dict)    # name -> {"lost_samples": int}
 
     @property
     def process_exit_code(self) -> int:

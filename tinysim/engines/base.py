@@ -22,6 +22,7 @@ class Capabilities:
     cycle_model: bool = False       # cycles estimated from a per-core timing table
     memory_peaks: bool = False      # stack high-water mark
     block_profile: bool = False     # per-address instruction and cycle counts
+    sensor_streams: bool = False    # attach_stream() feeds emulated sensors
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ class Engine(ABC):
 
     @abstractmethod
     def counters(self) -> Counters: ...
+
+    def attach_stream(self, sensor: str, channel: str, data, rate_hz: float) -> None:
+        """Feed ``data`` (samples x channels, physical units) at ``rate_hz`` to a sensor."""
+        raise EngineError(f"the {self.name} engine cannot feed sensors")
+
+    def sensor_report(self) -> dict:
+        """Per sensor: {"lost_samples": n} (samples the firmware did not read in time)."""
+        return {}
 
     def stack_peak(self) -> int | None:
         """Deepest stack use in bytes seen so far, where the engine can tell."""

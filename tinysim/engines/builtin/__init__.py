@@ -337,7 +337,8 @@ class Machine:
 class BuiltinEngine(Engine):
     name = "builtin"
     capabilities = Capabilities(snapshot=True, single_step=True, exact_counters=True,
-                                cycle_model=True, memory_peaks=True, block_profile=True)
+                                cycle_model=True, memory_peaks=True, block_profile=True,
+                                sensor_streams=True)
 
     def __init__(self, platform: Platform, firmware: Firmware):
         super().__init__(platform, firmware)
@@ -517,6 +518,27 @@ class BuiltinEngine(Engine):
         if p is None or not hasattr(p, "rx"):
             raise EngineError(f"no UART named {port!r} that can receive")
         p.rx.extend(data)
+
+    def sensors(self) -> dict:
+        """Sensor devices on the board's buses, by name."""
+        out = {}
+        for p in self.m.peripherals.values():
+            for d in getattr(p, "devices", {}).values():
+                out[d.name] = d
+        return out
+
+    def attach_stream(self, sensor: str, channel: str, data, rate_hz: float) -> None:
+        devs = self.sensors()
+        if sensor not in devs:
+            raise EngineError(f"no sensor named {sensor!r} on {self.platform.name}",
+                              hint="sensors: " + (", ".join(sorted(devs)) or "none"))
+        try:
+            devs[sensor].attach(channel, data, rate_hz)
+        except KeyError:
+            raise EngineError(f"sensor {sensor!r} has no channel {channel!r}") from None
+
+    def sensor_report(self) -> dict:
+        return {name: {"lost_samples": d.lost_samples()} for name, d in sorted(self.sensors().items())}
 
     def watch_function(self, name: str, callback: Callable[[int, int, tuple[int, ...]], None]) -> bool:
         """Call ``callback(instructions, cycles, (arg0, arg1, arg2))`` each time the firmware

@@ -1,0 +1,52 @@
+"""Sensor models behind real register interfaces: LSM9DS1 on the nRF52840 TWIM."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tinysim import api
+
+
+def _samples(uart: str):
+    return [tuple(map(int, m.groups())) for m in
+            re.finditer(r"imu: \d+ a=(-?\d+),(-?\d+),(-?\d+) mg g=(-?\d+),(-?\d+),(-?\d+) mdps", uart)]
+
+
+def test_lsm9ds1_default_is_flat_and_still(fw):
+    r = api.run("nano33ble", fw("nano33ble", "imu"))
+    assert (r.exit_reason, r.exit_code) == ("exit", 0)
+    assert "WHO_AM_I=0x68" in r.uart
+    s = _samples(r.uart)
+    assert len(s) == 10 and all(x == (0, 0, 1000, 0, 0, 0) for x in s)
+    # 10 samples at the 119 Hz ODR take at least 9 sample periods of virtual time
+    assert r.virtual_time_s >= 9 / 119
+    assert r.sensors == {"imu": {"lost_samples": 0}}
+
+
+def test_lsm9ds1_follows_an_attached_stream(fw):
+    rate = 1000.0
+    t = np.arange(0, 1.0, 1 / rate)
+    accel = np.stack([0.5 * np.ones_like(t), -0.25 * np.ones_like(t), t], axis=1)   # z ramps 0..1 g
+    gyro = np.stack([10 * np.ones_like(t), np.zeros_like(t), -100 * np.ones_like(t)], axis=1)
+    with api.open_board("nano33ble", fw("nano33ble", "imu")) as b:
+        out = bytearray()
+        b.on_uart(lambda p, d: out.extend(d))
+        b.attach_stream("imu", "accel", accel, rate)
+        b.attach_stream("imu", "gyro", gyro, rate)
+        assert b.run().exit_code == 0
+    s = _samples(out.decode())
+    assert len(s) == 10
+    for ax, ay, az, gx, gy, gz in s:
+        assert abs(ax - 500) <= 1 and abs(ay + 250) <= 1          # 0.122 mg/LSB quantisation
+        assert abs(gx - 10000) <= 9 and abs(gz + 100000) <= 9
+    zs = [x[2] for x in s]
+    assert zs == sorted(zs) and zs[-1] - zs[0] > 50               # the ramp, sampled at 119 Hz
+
+
+def test_unknown_sensor_is_a_clear_error(fw):
+    from tinysim.errors import EngineError
+    with api.open_board("nano33ble", fw("nano33ble", "imu")) as b:
+        with pytest.raises(EngineError, match="sensors: imu"):
+            b.attach_stream("mic", "pcm", np.zeros((10, 1)), 16000)

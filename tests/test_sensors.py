@@ -50,3 +50,25 @@ def test_unknown_sensor_is_a_clear_error(fw):
     with api.open_board("nano33ble", fw("nano33ble", "imu")) as b:
         with pytest.raises(EngineError, match="sensors: imu"):
             b.attach_stream("mic", "pcm", np.zeros((10, 1)), 16000)
+
+
+def test_adxl345_on_fe310_i2c_follows_a_stream(fw):
+    rate = 400.0
+    t = np.arange(0, 0.5, 1 / rate)
+    accel = np.stack([np.sin(2 * np.pi * 5 * t), np.full_like(t, -0.5), np.ones_like(t)], axis=1)
+    with api.open_board("hifive1", fw("hifive1", "accel")) as b:
+        out = bytearray()
+        b.on_uart(lambda p, d: out.extend(d))
+        b.attach_stream("accel", "accel", accel, rate)
+        stop = b.run()
+        assert (stop.reason, stop.exit_code) == ("exit", 0)
+        assert b.sensor_report() == {"accel": {"lost_samples": 0}}
+    text = out.decode()
+    assert "DEVID=0xe5" in text
+    got = [tuple(map(int, m.groups())) for m in re.finditer(r"accel: \d+ a=(-?\d+),(-?\d+),(-?\d+) mg", text)]
+    assert len(got) == 10
+    # 100 Hz ODR: sample k is the stream at k/100 s; 3.9 mg/LSB quantisation
+    for k, (x, y, z) in enumerate(got, start=0):
+        want = np.sin(2 * np.pi * 5 * (k / 100.0))
+        assert abs(x - 1000 * want) <= 8 or abs(x - 1000 * np.sin(2 * np.pi * 5 * ((k + 1) / 100.0))) <= 8
+        assert abs(y + 500) <= 4 and abs(z - 1000) <= 4

@@ -82,3 +82,77 @@ class Fe310Gpio(Peripheral):
     def _pins(self) -> int:
         return (self.regs.get(self.OUTPUT_VAL, 0) ^ self.regs.get(self.OUT_XOR, 0)) & \
             self.regs.get(self.OUTPUT_EN, 0) | (~self.regs.get(self.OUTPUT_EN, 0) & 0xFFFFFFFF)
+
+
+class Fe310I2c(Peripheral):
+    """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20). Byte
+    transfers complete at once (TIP never stays set); devices as for the nRF52840 TWIM."""
+    model = "fe310.i2c"
+    PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        from .sensors import SENSORS
+        self.devices = {}
+        for d in self.options.get("devices", ()):
+            self.devices[int(d["address"])] = SENSORS[d["model"]](machine, d["name"], int(d["address"]), dict(d))
+        self.txr = self.rxr = 0
+        self.sr = 0
+        self.dev = None
+        self.reading = False
+        self.wbuf = bytearray()
+        self.started = False
+
+    def get_state(self):
+        st = super().get_state()
+        st["devices"] = {a: d.get_state() for a, d in self.devices.items()}
+        return st
+
+    def set_state(self, state):
+        state = dict(state)
+        for a, d in state.pop("devices").items():
+            self.devices[a].set_state(d)
+        super().set_state(state)
+
+    def read(self, off, size):
+        if off == self.TXR_RXR:
+            return self.rxr
+        if off == self.CR_SR:
+            return self.sr
+        return super().read(off, size)
+
+    def _flush(self):
+        if self.dev is not None and not self.reading and self.wbuf:
+            self.dev.i2c_write(bytes(self.wbuf))
+        self.wbuf.clear()
+
+    def write(self, off, size, value):
+        value &= 0xFF
+        if off == self.TXR_RXR:
+            self.txr = value
+            return
+        if off != self.CR_SR:
+            super().write(off, size, value)
+            return
+        if not self.regs.get(self.CTR, 0) & 0x80:           # core disabled
+            return
+        ack_bit = 0
+        if value & 0x80:                                    # STA: (repeated) start
+            self._flush()
+            self.started = True
+        if value & 0x10:                                    # WR
+            if self.started:                                # the address byte
+                self.started = False
+                self.dev = self.devices.get(self.txr >> 1)
+                self.reading = bool(self.txr & 1)
+                ack_bit = 0 if self.dev is not None else 0x80
+            elif self.dev is not None and not self.reading:
+                self.wbuf.append(self.txr)
+            else:
+                ack_bit = 0x80
+        if value & 0x20:                                    # RD
+            self.rxr = self.dev.i2c_read(1)[0] if self.dev is not None and self.reading else 0xFF
+        if value & 0x40:                                    # STO
+            self._flush()
+            self.dev = None
+        self.sr = ack_bit | (0x01 if value & 0x30 else 0)   # RxACK, IF; TIP/busy clear

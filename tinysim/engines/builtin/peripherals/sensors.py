@@ -211,3 +211,112 @@ class Lsm9ds1(I2cDevice):
         if reg in (0x15, 0x16):                         # OUT_TEMP: 25 C reads 0
             return 0
         return self.regs[reg]
+
+
+class Adxl345(I2cDevice):
+    """ADXL345 3-axis accelerometer (Analog Devices datasheet Rev. G), I2C 0x53 / 0x1D.
+
+    Modelled: DEVID, BW_RATE (output data rate), POWER_CTL (measure), DATA_FORMAT (range,
+    FULL_RES, justify not modelled), DATAX0..DATAZ1, FIFO_CTL (bypass / FIFO / stream),
+    FIFO_STATUS, INT_SOURCE (DATA_READY, watermark, overrun). 32-level FIFO; samples that
+    find it full are counted as lost (in bypass mode: a sample overwritten unread).
+    """
+    model = "adxl345"
+    FIFO_DEPTH = 32
+
+    def __init__(self, machine, name, address, options):
+        super().__init__(machine, name, address, options)
+        self.regs = bytearray(0x40)
+        self.regs[0x00] = 0xE5
+        self.regs[0x2C] = 0x0A                          # BW_RATE reset: 100 Hz
+        self.ptr = 0
+        self.accel = _Feed((0.0, 0.0, 1.0))
+        self.fifo: list[np.ndarray] = []
+        self.current = self.accel.default
+        self.unread = False
+        self.overrun = False
+        self.lost = 0
+
+    def attach(self, channel: str, data, rate_hz: float):
+        if channel != "accel":
+            raise KeyError(channel)
+        self.accel.attach(data, rate_hz)
+
+    def lost_samples(self) -> int:
+        self._update()
+        return self.lost
+
+    def _odr(self) -> float:
+        if not self.regs[0x2D] & 0x08:                  # standby
+            return 0.0
+        return 3200.0 / (1 << (15 - (self.regs[0x2C] & 0x0F)))
+
+    def _retime(self):
+        self._update()
+        odr = self._odr()
+        if odr != self.accel.odr:
+            self.accel.odr, self.accel.t0, self.accel.taken = odr, self.m.cycles, 0
+
+    def _mode(self) -> int:
+        return self.regs[0x38] >> 6
+
+    def _update(self):
+        n = self.accel.produced(self.m.cycles, self.m.clock_hz)
+        while self.accel.taken < n:
+            s = self.accel.sample(self.accel.taken)
+            self.accel.taken += 1
+            if self._mode() == 0:
+                if self.unread:
+                    self.lost += 1
+                self.current, self.unread = s, True
+            elif len(self.fifo) >= self.FIFO_DEPTH:
+                self.lost += 1
+                self.overrun = True
+                if self._mode() == 2:                   # stream: keep the newest
+                    self.fifo.pop(0)
+                    self.fifo.append(s)
+            else:
+                self.fifo.append(s)
+
+    def i2c_write(self, data: bytes):
+        if not data:
+            return
+        self.ptr = data[0] & 0x3F
+        for b in data[1:]:
+            if self.ptr not in (0x00, 0x30, 0x39) and not 0x32 <= self.ptr <= 0x37:
+                self.regs[self.ptr] = b
+                if self.ptr in (0x2C, 0x2D, 0x38):
+                    self._retime()
+                    if self.ptr == 0x38 and b >> 6 == 0:
+                        self.fifo.clear()
+            self.ptr = (self.ptr + 1) & 0x3F
+
+    def _lsb_per_g(self) -> float:
+        fmt = self.regs[0x31]
+        return 256.0 if fmt & 0x08 else 256.0 / (1 << (fmt & 3))
+
+    def i2c_read(self, n: int) -> bytes:
+        self._update()
+        out = bytearray()
+        for _ in range(n):
+            r = self.ptr
+            if 0x32 <= r <= 0x37:
+                s = self.fifo[0] if self._mode() and self.fifo else self.current
+                limit = 4096 if self.regs[0x31] & 0x08 else 512
+                raw = np.clip(np.round(s * self._lsb_per_g()), -limit, limit - 1).astype("<i2").tobytes()
+                out.append(raw[r - 0x32])
+                if r == 0x37:
+                    if self._mode() and self.fifo:
+                        self.fifo.pop(0)
+                    self.unread = False
+            elif r == 0x30:                             # INT_SOURCE
+                avail = bool(self.fifo) if self._mode() else self.unread
+                wm = self._mode() and len(self.fifo) > (self.regs[0x38] & 0x1F)
+                out.append((0x80 if avail else 0) | (0x02 if wm else 0) | (0x01 if self.overrun else 0))
+                self.overrun = False
+            elif r == 0x39:                             # FIFO_STATUS
+                out.append(min(len(self.fifo), 33) & 0x3F)
+            else:
+                out.append(self.regs[r])
+            self.ptr = (self.ptr + 1) & 0x3F
+        return bytes(out)

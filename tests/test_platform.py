@@ -74,7 +74,7 @@ def test_nano33ble_loads():
     flash, ram = p.memory
     assert (flash.kind, flash.base, flash.size) == ("flash", 0, 1 << 20)
     assert (ram.kind, ram.base, ram.size, ram.end) == ("ram", 0x20000000, 256 << 10, 0x20040000)
-    assert [x.name for x in p.peripherals] == ["clock", "twim0", "uarte0", "gpio_p0", "gpio_p1"]
+    assert [x.name for x in p.peripherals] == ["clock", "twim0", "pdm", "uarte0", "gpio_p0", "gpio_p1"]
     uarte = p.peripheral("uarte0")
     assert (uarte.model, uarte.base, uarte.size, uarte.irq) == ("nrf52840.uarte", 0x40002000, 0x1000, 2)
     assert p.peripheral("gpio_p1").options == {"port": 1}

@@ -22,7 +22,7 @@ def test_lsm9ds1_default_is_flat_and_still(fw):
     assert len(s) == 10 and all(x == (0, 0, 1000, 0, 0, 0) for x in s)
     # 10 samples at the 119 Hz ODR take at least 9 sample periods of virtual time
     assert r.virtual_time_s >= 9 / 119
-    assert r.sensors == {"imu": {"lost_samples": 0}}
+    assert r.sensors["imu"] == {"lost_samples": 0}
 
 
 def test_lsm9ds1_follows_an_attached_stream(fw):
@@ -48,8 +48,8 @@ def test_lsm9ds1_follows_an_attached_stream(fw):
 def test_unknown_sensor_is_a_clear_error(fw):
     from tinysim.errors import EngineError
     with api.open_board("nano33ble", fw("nano33ble", "imu")) as b:
-        with pytest.raises(EngineError, match="sensors: imu"):
-            b.attach_stream("mic", "pcm", np.zeros((10, 1)), 16000)
+        with pytest.raises(EngineError, match="sensors: imu, mic"):
+            b.attach_stream("thermometer", "temp", np.zeros((10, 1)), 1)
 
 
 def test_adxl345_on_fe310_i2c_follows_a_stream(fw):
@@ -72,3 +72,27 @@ def test_adxl345_on_fe310_i2c_follows_a_stream(fw):
         want = np.sin(2 * np.pi * 5 * (k / 100.0))
         assert abs(x - 1000 * want) <= 8 or abs(x - 1000 * np.sin(2 * np.pi * 5 * ((k + 1) / 100.0))) <= 8
         assert abs(y + 500) <= 4 and abs(z - 1000) <= 4
+
+
+def test_pdm_microphone_dma_with_wfi(fw):
+    rate = 16000.0
+    t = np.arange(0, 0.2, 1 / rate)
+    pcm = 1000 * np.sin(2 * np.pi * 1000 * t)
+    pcm[int(0.064 * rate):] *= 4                     # louder from the 5th buffer (16 ms each)
+    with api.open_board("nano33ble", fw("nano33ble", "mic")) as b:
+        out = bytearray()
+        b.on_uart(lambda p, d: out.extend(d))
+        b.attach_stream("mic", "pcm", pcm, rate)
+        stop = b.run(max_time_s=1)
+        c = b.counters()
+        assert (stop.reason, stop.exit_code) == ("exit", 0)
+        assert b.sensor_report()["mic"]["lost_samples"] == 0
+    got = [tuple(map(int, m.groups())) for m in re.finditer(r"mic: \d+ level=(\d+) peak=(\d+)", out.decode())]
+    assert len(got) == 8
+    for level, peak in got[:4]:
+        assert 600 <= level <= 670 and 990 <= peak <= 1000      # mean |sin| = 2/pi
+    for level, peak in got[4:]:
+        assert 2400 <= level <= 2680 and 3960 <= peak <= 4000
+    # 8 buffers x 256 samples at 16 kHz = 128 ms of virtual time, spent mostly asleep in WFI
+    assert 0.128 <= c.virtual_time_s < 0.135
+    assert c.instructions < c.cycles / 50

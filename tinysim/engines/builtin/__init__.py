@@ -525,6 +525,8 @@ class BuiltinEngine(Engine):
         for p in self.m.peripherals.values():
             for d in getattr(p, "devices", {}).values():
                 out[d.name] = d
+            if hasattr(p, "attach"):                 # a peripheral that is a sensor (PDM)
+                out[p.name_for_streams] = p
         return out
 
     def attach_stream(self, sensor: str, channel: str, data, rate_hz: float) -> None:

@@ -1,6 +1,8 @@
 """nRF52840 peripherals (nRF52840 Product Specification v1.7): CLOCK, UARTE, GPIO."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import GpioLeds, Peripheral
 
 
@@ -261,4 +263,107 @@ class Twim(Peripheral):
     def _event(self, off):
         self.regs[off] = 1
         if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
+            self.m.raise_irq(self.irq)
+
+
+class Pdm(Peripheral):
+    """PDM microphone interface with EasyDMA (nRF52840 PS, PDM). PCM samples (16-bit) are
+    produced at PDM clock / RATIO in virtual time; a buffer of SAMPLE.MAXCNT samples fills,
+    then END fires and the next buffer (SAMPLE.PTR latched at STARTED) begins, as on silicon.
+    A buffer that completes while END from the previous one is still set counts as lost."""
+    model = "nrf52840.pdm"
+    TASKS_START, TASKS_STOP = 0x000, 0x004
+    EVENTS_STARTED, EVENTS_STOPPED, EVENTS_END = 0x100, 0x104, 0x108
+    INTEN, INTENSET, INTENCLR, ENABLE = 0x300, 0x304, 0x308, 0x500
+    PDMCLKCTRL, MODE, RATIO, SAMPLE_PTR, SAMPLE_MAXCNT = 0x504, 0x508, 0x520, 0x560, 0x564
+    CLK = {0x08000000: 1_000_000, 0x08400000: 1_032_000, 0x08800000: 1_067_000,
+           0x09800000: 1_231_000, 0x0A000000: 1_280_000, 0x0A800000: 1_333_000}
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.regs[self.PDMCLKCTRL] = 0x08400000
+        self.inten = 0
+        self.running = False
+        self.buf_ptr = 0
+        self.buf_len = 0
+        self.buf_start = 0            # index of the buffer's first sample
+        self.t0 = 0                   # cycle of sample 0
+        self.event = None
+        self.pcm: np.ndarray | None = None
+        self.pcm_rate = 16000.0
+        self.lost = 0
+        self.name_for_streams = self.options.get("sensor", "mic")
+
+    # The microphone is a sensor of its own name (default "mic") with one channel "pcm".
+    def attach(self, channel, data, rate_hz):
+        if channel != "pcm":
+            raise KeyError(channel)
+        self.pcm = np.asarray(data, dtype=np.float64).reshape(len(data), -1)[:, 0]
+        self.pcm_rate = float(rate_hz)
+
+    def lost_samples(self) -> int:
+        return self.lost
+
+    def rate(self) -> float:
+        clk = self.CLK.get(self.regs.get(self.PDMCLKCTRL, 0x08400000), 1_032_000)
+        return clk / (80 if self.regs.get(self.RATIO, 0) & 1 else 64)
+
+    def read(self, off, size):
+        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
+            return self.inten
+        return super().read(off, size)
+
+    def write(self, off, size, value):
+        if off == self.TASKS_START and value & 1 and self.regs.get(self.ENABLE, 0) & 1:
+            self.running = True
+            self.t0 = self.m.cycles
+            self.buf_start = 0
+            self._start_buffer()
+        elif off == self.TASKS_STOP and value & 1:
+            self.running = False
+            if self.event is not None:
+                self.event.cancelled = True
+            self._event(self.EVENTS_STOPPED, 1)
+        elif off == self.INTEN:
+            self.inten = value
+        elif off == self.INTENSET:
+            self.inten |= value
+        elif off == self.INTENCLR:
+            self.inten &= ~value
+        else:
+            super().write(off, size, value)
+
+    def _start_buffer(self):
+        self.buf_ptr = self.regs.get(self.SAMPLE_PTR, 0)
+        stereo = not (self.regs.get(self.MODE, 0) & 1)
+        self.buf_len = self.regs.get(self.SAMPLE_MAXCNT, 0) & 0x7FFF
+        self.frames = self.buf_len // 2 if stereo else self.buf_len
+        self._event(self.EVENTS_STARTED, 0)
+        if self.frames:
+            end = self.t0 + int((self.buf_start + self.frames) * self.m.clock_hz / self.rate())
+            self.event = self.m.schedule(end, self._buffer_done)
+
+    def _samples(self, first: int, n: int) -> np.ndarray:
+        if self.pcm is None or not len(self.pcm):
+            return np.zeros(n, dtype="<i2")
+        t = (first + np.arange(n)) / self.rate()
+        idx = np.minimum((t * self.pcm_rate).astype(np.int64), len(self.pcm) - 1)
+        return np.clip(np.round(self.pcm[idx]), -32768, 32767).astype("<i2")
+
+    def _buffer_done(self):
+        if not self.running:
+            return
+        s = self._samples(self.buf_start, self.frames)
+        if not self.regs.get(self.MODE, 0) & 1:
+            s = np.repeat(s, 2)                         # stereo: the same signal on L and R
+        self.m.write(self.buf_ptr, s.tobytes())
+        self.buf_start += self.frames
+        if self.regs.get(self.EVENTS_END, 0):
+            self.lost += self.frames                    # the previous END was never handled
+        self._event(self.EVENTS_END, 2)
+        self._start_buffer()
+
+    def _event(self, off, bit):
+        self.regs[off] = 1
+        if self.inten >> bit & 1 and self.irq is not None:
             self.m.raise_irq(self.irq)

@@ -22,9 +22,13 @@ def open_board(platform: str | Path | Platform, firmware: str | Path | Firmware,
 def run(platform: str | Path | Platform, firmware: str | Path | Firmware, *,
         engine: str = "builtin", max_time_s: float | None = None,
         wall_limit_s: float | None = None,
-        on_uart: Callable[[str, bytes], None] | None = None) -> RunResult:
-    """Boot ``firmware`` on ``platform`` and run it to its end or a limit; return the report."""
+        on_uart: Callable[[str, bytes], None] | None = None,
+        prepare: Callable[[Engine], None] | None = None) -> RunResult:
+    """Boot ``firmware`` on ``platform`` and run it to its end or a limit; return the report.
+    ``prepare(engine)`` runs before the first instruction (e.g. to attach sensor streams)."""
     with open_board(platform, firmware, engine) as eng:
+        if prepare is not None:
+            prepare(eng)
         uart = bytearray()
         eng.on_uart(lambda port, data: uart.extend(data))
         if on_uart is not None:

@@ -34,6 +34,12 @@ def _cmd_run(args) -> int:
         def stream(port, data):
             sys.stdout.write(data.decode("utf-8", "replace"))
             sys.stdout.flush()
+    if args.scenario is not None:
+        if args.platform or args.firmware or args.model:
+            raise UsageError("give a scenario file, or --platform with --firmware/--model, not both")
+        return _cmd_scenario(args)
+    if args.platform is None:
+        raise UsageError("give a scenario file, or --platform with --firmware or --model")
     if args.model is None and args.firmware is None:
         raise UsageError("give --firmware ELF, or --model .tflite to run the prebuilt inference firmware")
     if args.input is not None and args.model is None:
@@ -62,6 +68,27 @@ def _cmd_run(args) -> int:
     return code
 
 
+def _cmd_scenario(args) -> int:
+    from . import testing
+    from .scenario import run_scenario
+    r = run_scenario(args.scenario)
+    if args.json:
+        print(testing.result_json(r))
+    else:
+        if r.run is not None and r.run.uart and not args.quiet:
+            sys.stdout.write(r.run.uart if r.run.uart.endswith("\n") else r.run.uart + "\n")
+        if r.run is not None:
+            from . import render
+            print(render.text(r.run))
+        print(testing.summary_table([r]))
+    return 0 if r.passed else 1
+
+
+def _cmd_test(args) -> int:
+    from . import testing
+    return testing.main(args)
+
+
 def _cmd_platforms(args) -> int:
     from .platform import list_platforms, load_platform
     for name in list_platforms():
@@ -85,7 +112,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Exit status: the firmware's own exit code when it exits; "
                        "70 when it faults; 124 when --wall-limit passes; 5 on a breakpoint; "
                        "2 for bad input; 0 when it idles or --max-time passes.")
-    r.add_argument("--platform", "-p", required=True, help="board name (see `tinysim platforms`) or platform file")
+    r.add_argument("scenario", nargs="?", help="a scenario .yaml (instead of --platform/--firmware)")
+    r.add_argument("--platform", "-p", default=None, help="board name (see `tinysim platforms`) or platform file")
     r.add_argument("--firmware", "-f", default=None,
                    help="firmware ELF built for the board (default with --model: the prebuilt "
                    "inference firmware)")
@@ -100,6 +128,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the report as one JSON object")
     r.add_argument("--quiet", "-q", action="store_true", help="do not stream UART output")
     r.set_defaults(func=_cmd_run)
+
+    t = sub.add_parser("test", help="run scenario files: summary table, JUnit XML, exit 1 on failure")
+    t.add_argument("paths", nargs="+", help="scenario files or folders of them")
+    t.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    t.add_argument("--jobs", "-j", type=int, default=None, help="parallel scenarios (default: cores)")
+    t.add_argument("--baseline", metavar="FILE", help="fail when cycles or memory exceed this baseline")
+    t.add_argument("--update-baseline", action="store_true", help="write the baseline instead")
+    t.add_argument("--tolerance", type=float, default=0.05, help="allowed growth over the baseline (0.05 = 5%%)")
+    t.set_defaults(func=_cmd_test)
 
     p = sub.add_parser("platforms", help="list the bundled boards")
     p.set_defaults(func=_cmd_platforms)

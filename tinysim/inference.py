@@ -239,7 +239,7 @@ def prebuilt_firmware(platform_name: str) -> Path:
 
 def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=None,
               engine: str = "builtin", max_time_s: float | None = None, wall_limit_s=None,
-              on_uart=None):
+              on_uart=None, prepare=None):
     """Run ``model_path`` on the inference firmware; returns (RunResult, InferenceReport)."""
     from . import api
     from .engines.base import StopInfo
@@ -257,6 +257,8 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
     fw_path = firmware or prebuilt_firmware(plat.name)
     with api.open_board(plat, fw_path, engine) as eng:
         fw = eng.firmware
+        if prepare is not None:
+            prepare(eng)
         _fill_partition(eng, "model", model_partition(model))
         _fill_partition(eng, "input", input_partition([inputs]))
         arena = _symbol_range(fw, "arena")

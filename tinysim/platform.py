@@ -358,11 +358,11 @@ def _to_platform(spec: PlatformSpec, path: Path) -> Platform:
 # --------------------------------------------------------------------------- pydantic errors -> Problems
 
 
-def _problem_from_pydantic(doc: YamlDocument, err: Mapping[str, Any]) -> Problem:
+def _problem_from_pydantic(doc: YamlDocument, err: Mapping[str, Any], root: Any = None) -> Problem:
     loc: KeyPath = tuple(err["loc"])
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], root or PlatformSpec)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
             msg = f"unknown key (did you mean '{close[0]}'?)"
@@ -387,9 +387,9 @@ def _problem_from_pydantic(doc: YamlDocument, err: Mapping[str, Any]) -> Problem
     return Problem(doc.file, doc.line(loc), dotted_path(loc), msg)
 
 
-def _allowed_keys(loc: KeyPath) -> list[str]:
-    """Field names of the model that sits at ``loc`` in a PlatformSpec."""
-    tp: Any = PlatformSpec
+def _allowed_keys(loc: KeyPath, root: Any = None) -> list[str]:
+    """Field names of the model that sits at ``loc`` in ``root`` (a PlatformSpec by default)."""
+    tp: Any = root or PlatformSpec
     for part in loc:
         if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
             tp = tp.model_fields[part].annotation if part in tp.model_fields else None

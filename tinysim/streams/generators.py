@@ -36,10 +36,6 @@ def _cycles(n: int, rate: float, freq: np.ndarray, phase_deg: np.ndarray) -> np.
     return (k * freq) / rate + phase_deg / 360.0
 
 
-def _nothing(n: int, nch: int) -> tuple:
-    return ()
-
-
 # --------------------------------------------------------------------------- periodic
 
 

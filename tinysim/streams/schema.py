@@ -20,7 +20,7 @@ from .stream import Label
 from .units import canonical_unit
 
 __all__ = ["SpecBase", "Number", "PerChannel", "Positive", "NonNegative", "Unit", "Channels",
-           "GeneratorDef", "GENERATORS", "register", "fail", "RngFactory", "per_channel"]
+           "GeneratorDef", "GENERATORS", "register", "fail", "RngFactory", "per_channel", "bounded"]
 
 
 def fail(text: str) -> PydanticCustomError:
@@ -46,7 +46,7 @@ def _to_float(value: Any) -> float:
     return x
 
 
-def _bounded(ge: float | None = None, gt: float | None = None, le: float | None = None):
+def bounded(ge: float | None = None, gt: float | None = None, le: float | None = None):
     def check(value: Any) -> float:
         x = _to_float(value)
         if ge is not None and x < ge:
@@ -61,7 +61,7 @@ def _bounded(ge: float | None = None, gt: float | None = None, le: float | None 
 
 def per_channel(ge: float | None = None, gt: float | None = None, le: float | None = None):
     """A number, or a list of numbers with one per channel."""
-    one = _bounded(ge, gt, le)
+    one = bounded(ge, gt, le)
 
     def check(value: Any) -> tuple[float, ...]:
         if isinstance(value, (list, tuple)):
@@ -73,8 +73,8 @@ def per_channel(ge: float | None = None, gt: float | None = None, le: float | No
 
 
 Number = Annotated[float, BeforeValidator(_to_float)]
-Positive = Annotated[float, BeforeValidator(_bounded(gt=0))]
-NonNegative = Annotated[float, BeforeValidator(_bounded(ge=0))]
+Positive = Annotated[float, BeforeValidator(bounded(gt=0))]
+NonNegative = Annotated[float, BeforeValidator(bounded(ge=0))]
 PerChannel = Annotated[tuple[float, ...], BeforeValidator(per_channel())]
 
 

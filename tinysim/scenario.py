@@ -1,0 +1,268 @@
+"""Scenario files: a board, its firmware (and model), sensor streams, and what must happen.
+
+One typed model (pydantic) is the only declaration of what a scenario may say; problems are
+reported as ``file:line: key: problem``, all at once. A scenario runs headless and yields a
+ScenarioResult (plain data) that the terminal, JSON and JUnit renderers read.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._yaml import YamlDocument, dotted_path, load_yaml
+from .errors import Problem, ScenarioError, TinysimError
+
+# Units each sensor channel takes, so streams in other units are converted first.
+CHANNEL_UNITS = {"accel": "g", "gyro": "dps", "pcm": "pcm"}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|ms|us|min)?\s*$")
+
+
+def parse_duration(v: Any) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    m = _DURATION.match(str(v))
+    if not m:
+        raise ValueError(f"{v!r} is not a duration (write 2s, 250ms or a number of seconds)")
+    return float(m.group(1)) * {None: 1, "s": 1, "ms": 1e-3, "us": 1e-6, "min": 60}[m.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class StreamSpec(_Strict):
+    sensor: str = Field(description="sensor name on the board, e.g. imu, accel, mic")
+    channel: str = Field("accel", description="accel, gyro or pcm")
+    generate: dict | str | None = Field(None, description="a generator spec (see tinysim.streams)")
+    file: str | None = Field(None, description="a recording: .csv .wav .npy .resd")
+    rate_hz: float | None = Field(None, description="rate to generate at, or of a CSV/NPY without one")
+    unit: str | None = None
+    columns: list[str] | None = None
+
+
+class Budgets(_Strict):
+    flash_bytes: int | None = None
+    ram_bytes: int | None = None
+    stack_bytes: int | None = None
+    arena_bytes: int | None = None
+    cycles: int | None = None
+    latency_ms: float | None = Field(None, description="per inference, at the board's clock")
+
+
+class Expect(_Strict):
+    exit_reason: Literal["exit", "fault", "idle", "hang", "time-limit"] | None = None
+    exit_code: int | None = None
+    uart: list[str] = Field(default_factory=list, description="regexes that must match, in order")
+    uart_absent: list[str] = Field(default_factory=list, description="regexes that must not match")
+    lost_samples_max: int | None = None
+    bit_exact: bool | None = None
+    budgets: Budgets = Field(default_factory=Budgets)
+
+    @field_validator("uart", "uart_absent")
+    @classmethod
+    def _regexes(cls, v):
+        for r in v:
+            try:
+                re.compile(r)
+            except re.error as e:
+                raise ValueError(f"bad regex {r!r}: {e}") from None
+        return v
+
+
+class ScenarioSpec(_Strict):
+    name: str | None = None
+    description: str = ""
+    platform: str
+    firmware: str | None = Field(None, description="ELF path, relative to the scenario file")
+    model: str | None = None
+    input: str | None = None
+    seed: int = 0
+    duration: float | str = Field("1s", description="virtual time to run at most")
+    wall_limit: float | str | None = Field("120s", description="wall-clock limit")
+    streams: list[StreamSpec] = Field(default_factory=list)
+    expect: Expect = Field(default_factory=Expect)
+    must_fail: bool = Field(False, description="the scenario passes only if an expectation fails")
+
+    @field_validator("duration", "wall_limit")
+    @classmethod
+    def _dur(cls, v):
+        return None if v is None else parse_duration(v)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    spec: ScenarioSpec
+    doc: YamlDocument
+
+    def resolve(self, rel: str) -> Path:
+        """Paths in a scenario are relative to its file, else to the working directory."""
+        p = Path(rel)
+        if p.is_absolute():
+            return p
+        beside = self.path.parent / p
+        return beside if beside.exists() or not p.exists() else p
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    from .platform import _problem_from_pydantic
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found")
+    doc = load_yaml(path, display=str(path), error=ScenarioError)
+    try:
+        spec = ScenarioSpec.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as e:
+        problems = sorted((_problem_from_pydantic(doc, err, ScenarioSpec) for err in e.errors(include_url=False)),
+                          key=lambda p: p.line or 0)
+        raise ScenarioError(f"{doc.file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", problems,
+                            hint="fix the listed keys") from None
+    problems = []
+    if spec.firmware is None and spec.model is None:
+        problems.append(Problem(doc.file, doc.line(()), "firmware", "give firmware (an ELF) or model (.tflite)"))
+    for i, s in enumerate(spec.streams):
+        if (s.generate is None) == (s.file is None):
+            problems.append(Problem(doc.file, doc.line(("streams", i)), f"streams[{i}]",
+                                    "give exactly one of generate or file"))
+        if s.channel not in CHANNEL_UNITS:
+            problems.append(Problem(doc.file, doc.line(("streams", i, "channel")), f"streams[{i}].channel",
+                                    f"unknown channel {s.channel!r}; one of {', '.join(CHANNEL_UNITS)}"))
+    if problems:
+        raise ScenarioError(f"{doc.file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", problems)
+    return Scenario(spec.name or path.stem, path, spec, doc)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    measured: Any
+    expected: Any
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    name: str
+    file: str
+    passed: bool
+    checks: tuple[Check, ...]
+    run: Any = None                  # RunResult, or None when the scenario could not run
+    inference: Any = None
+    error: str | None = None
+    metrics: dict = field(default_factory=dict)   # for baselines: cycles, flash, RAM, stack, arena
+
+
+def _stream_data(sc: Scenario, s: StreamSpec):
+    from . import streams as st
+    default_rate = 16000.0 if s.channel == "pcm" else 1000.0
+    if s.generate is not None:
+        stream = st.generate(s.generate, seed=sc.spec.seed, rate_hz=s.rate_hz or default_rate,
+                             duration_s=sc.spec.duration)
+    else:
+        stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
+    stream = stream.to_unit(CHANNEL_UNITS[s.channel])
+    return stream.data, stream.rate_hz
+
+
+def run_scenario(path: str | Path) -> ScenarioResult:
+    try:
+        sc = load_scenario(path)
+    except TinysimError as e:
+        return ScenarioResult(Path(path).stem, str(path), False, (), error=str(e))
+    try:
+        return _run(sc)
+    except TinysimError as e:
+        return ScenarioResult(sc.name, str(sc.path), False, (), error=str(e))
+    except Exception as e:            # a bug in tinysim: report it against this scenario only
+        import traceback
+        return ScenarioResult(sc.name, str(sc.path), False, (),
+                              error=f"internal error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+
+def _run(sc: Scenario) -> ScenarioResult:
+    from . import api, inference
+    spec = sc.spec
+    fw = sc.resolve(spec.firmware) if spec.firmware else None
+    feeds = [(s.sensor, s.channel, *_stream_data(sc, s)) for s in spec.streams]
+
+    def prepare(eng):
+        for sensor, channel, data, rate in feeds:
+            eng.attach_stream(sensor, channel, data, rate)
+
+    inf = None
+    if spec.model:
+        run, inf = inference.run_model(spec.platform, sc.resolve(spec.model),
+                                       input_path=sc.resolve(spec.input) if spec.input else None,
+                                       seed=spec.seed, firmware=fw, max_time_s=spec.duration,
+                                       wall_limit_s=spec.wall_limit, prepare=prepare)
+    else:
+        run = api.run(spec.platform, fw, max_time_s=spec.duration, wall_limit_s=spec.wall_limit,
+                      prepare=prepare)
+    checks = evaluate(spec.expect, run, inf)
+    metrics = {"cycles": run.cycles, "instructions": run.instructions, "flash_bytes": run.flash_bytes,
+               "ram_bytes": run.ram_static_bytes, "stack_bytes": run.stack_peak_bytes}
+    if inf is not None:
+        metrics |= {"arena_bytes": inf.arena_planned_bytes, "cycles_per_inference": inf.cycles_per_inference}
+    ok = all(c.passed for c in checks)
+    if spec.must_fail:
+        checks.append(Check("must fail", not ok, "failed" if not ok else "passed", "an expectation fails"))
+        ok = not ok
+    return ScenarioResult(sc.name, str(sc.path), ok, tuple(checks), run, inf, metrics=metrics)
+
+
+def evaluate(e: Expect, run, inf) -> list[Check]:
+    checks: list[Check] = []
+    if e.exit_reason is not None:
+        checks.append(Check("exit reason", run.exit_reason == e.exit_reason, run.exit_reason, e.exit_reason,
+                            run.fault.description if run.fault else run.detail))
+    if e.exit_code is not None:
+        checks.append(Check("exit code", run.exit_code == e.exit_code, run.exit_code, e.exit_code))
+    pos = 0
+    for rx in e.uart:
+        m = re.compile(rx, re.M).search(run.uart, pos)
+        checks.append(Check(f"uart /{rx}/", m is not None, m.group(0) if m else None, rx,
+                            "" if m else "no match (after the previous expected line)"))
+        if m:
+            pos = m.end()
+    for rx in e.uart_absent:
+        m = re.compile(rx, re.M).search(run.uart)
+        checks.append(Check(f"uart absent /{rx}/", m is None, m.group(0) if m else None, rx))
+    if e.lost_samples_max is not None:
+        lost = sum(s["lost_samples"] for s in run.sensors.values())
+        checks.append(Check("lost samples", lost <= e.lost_samples_max, lost, e.lost_samples_max))
+    if e.bit_exact is not None:
+        got = inf.bit_exact if inf is not None else None
+        checks.append(Check("bit-exact with TFLM", got == e.bit_exact, got, e.bit_exact))
+    b = e.budgets
+    for name, measured, budget in (
+            ("flash", run.flash_bytes, b.flash_bytes), ("RAM", run.ram_static_bytes, b.ram_bytes),
+            ("stack", run.stack_peak_bytes, b.stack_bytes), ("cycles", run.cycles, b.cycles),
+            ("arena", inf.arena_planned_bytes if inf else None, b.arena_bytes),
+            ("latency ms", round(inf.latency_ms, 4) if inf else None, b.latency_ms)):
+        if budget is not None:
+            ok = measured is not None and measured <= budget
+            checks.append(Check(f"{name} budget", ok, measured, budget))
+    return checks
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.yaml") if q.is_file())
+        else:
+            out.append(p)
+    return out
+
+
+def scenario_schema() -> dict:
+    return ScenarioSpec.model_json_schema()
+
+
+__all__ = ["load_scenario", "run_scenario", "ScenarioResult", "Check", "discover", "dotted_path"]

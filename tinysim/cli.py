@@ -89,6 +89,34 @@ def _cmd_test(args) -> int:
     return testing.main(args)
 
 
+def _cmd_stream_show(args) -> int:
+    """Inspect what would be injected: a recording, or a generator spec (YAML/JSON text)."""
+    import json as _json
+    from pathlib import Path
+
+    import yaml
+
+    from . import streams
+    src = args.source
+    if Path(src).suffix.lower() in (".csv", ".wav", ".npy", ".resd") or Path(src).is_file():
+        st = streams.load(src, rate_hz=args.rate)
+    else:
+        try:
+            spec = yaml.safe_load(src)
+        except yaml.YAMLError:
+            spec = src
+        st = streams.generate(spec, seed=args.seed, rate_hz=args.rate or 1000.0, duration_s=args.duration)
+    if args.json:
+        print(_json.dumps(streams.describe(st), indent=2, sort_keys=True, default=float))
+        return 0
+    d = streams.describe(st)
+    print(f"{src}: {d.get('n_samples', st.n_samples)} samples x {len(st.channels)} channels at "
+          f"{st.rate_hz:g} Hz = {st.duration_s:g} s, unit {st.unit}")
+    for line in streams.sparkline(st, width=args.width):
+        print(line)
+    return 0
+
+
 def _cmd_platforms(args) -> int:
     from .platform import list_platforms, load_platform
     for name in list_platforms():
@@ -137,6 +165,18 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--update-baseline", action="store_true", help="write the baseline instead")
     t.add_argument("--tolerance", type=float, default=0.05, help="allowed growth over the baseline (0.05 = 5%%)")
     t.set_defaults(func=_cmd_test)
+
+    st = sub.add_parser("stream", help="sensor streams")
+    st_sub = st.add_subparsers(dest="stream_command", required=True)
+    show = st_sub.add_parser("show", help="summarise a recording or a generator spec")
+    show.add_argument("source", help="a .csv/.wav/.npy/.resd file, or a generator spec such as "
+                      "'{type: gesture, gesture: ring}'")
+    show.add_argument("--rate", type=float, default=None, help="sample rate (generators; CSV/NPY without one)")
+    show.add_argument("--duration", type=duration, default=2.0, help="generator duration (default 2s)")
+    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--width", type=int, default=60)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_cmd_stream_show)
 
     p = sub.add_parser("platforms", help="list the bundled boards")
     p.set_defaults(func=_cmd_platforms)

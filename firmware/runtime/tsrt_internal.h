@@ -246,9 +246,9 @@ TSRT_DECL(strided_slice)
 #define TSRT_OP_QUANTIZE 114
 
 /* Convenience checks used by prepare functions. */
-#define TSRT_REQUIRE(cond, code, what)                                   \
+#define TSRT_REQUIRE(cond, rc_, what)                                    \
   do {                                                                   \
-    if (!(cond)) return tsrt_fail_op(c->m, (code), op_index, op->code,   \
+    if (!(cond)) return tsrt_fail_op(c->m, (rc_), op_index, op->code,    \
                                      (what));                            \
   } while (0)
 

@@ -292,7 +292,6 @@ int tsrt_prepare_mean(tsrt_ctx *c, tsrt_op *op, int op_index) {
     tsrt_quantize_multiplier((double)in->scale / (double)out->scale, &mult,
                              &sh);
     if (count > 0) {
-      s = 63 - (count ? 32 + tsrt_clz32((uint32_t)count) - 32 + 32 : 64);
       s = 31 - tsrt_clz32((uint32_t)count); /* floor(log2(count)) */
       if (s > 32) s = 32;
       if (s > 31 + sh) s = 31 + sh;

@@ -19,7 +19,7 @@ import numpy as np
 
 from .resd import load_resd, write_resd
 from .stream import Label, Stream, StreamError, default_channels, interp_times
-from .units import DIMENSIONLESS, canonical_unit, find_unit, unit_family
+from .units import DIMENSIONLESS, canonical_unit, conversion_factor, find_unit, unit_family
 
 __all__ = ["load", "save", "FORMATS", "parse_column"]
 
@@ -129,7 +129,7 @@ def _nice_rate(rate: float, tol: float) -> float:
 
 # --------------------------------------------------------------------------- CSV
 
-_TIME = re.compile(r"(?i)^(t|time|timestamp|ts)(?:(?:_|\s*\[)(s|sec|ms|us|µs|ns)\]?)?$")
+_TIME = re.compile(r"(?i)^(t|time|timestamp|ts)(?:_(s|sec|ms|us|µs|ns)|\s*[\[(](s|sec|ms|us|µs|ns)[\])])?$")
 _TIME_SCALE = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _BRACKET = re.compile(r"^(?P<name>.*?)\s*[\[(](?P<unit>[^\])]*)[\])]$")
 
@@ -143,7 +143,7 @@ def parse_column(header: str) -> tuple[str, str | None, float | None]:
     h = header.strip()
     m = _TIME.match(h)
     if m:
-        return m.group(1), None, _TIME_SCALE[(m.group(2) or "s").lower() if m.group(2) != "µs" else "µs"]
+        return m.group(1), None, _TIME_SCALE[(m.group(2) or m.group(3) or "s").lower()]
     m = _BRACKET.match(h)
     if m and m.group("name"):
         return m.group("name"), find_unit(m.group("unit")) or m.group("unit").strip(), None
@@ -216,7 +216,6 @@ def _load_csv(p: Path, rate_hz, unit, columns) -> Stream:
             if not math.isfinite(values[r, j]):
                 raise StreamError(f"{p}:{lineno}: column {header[i]!r}: {cell!r} is not finite")
     data = values[:, :len(data_idx)]
-    from .units import conversion_factor
     for j, u in enumerate(units):
         if u != base:
             data[:, j] *= conversion_factor(u, base)

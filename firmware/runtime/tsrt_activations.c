@@ -1,7 +1,6 @@
 /* SOFTMAX, LOGISTIC, TANH, RELU, RELU6 (float32, int8, int16). */
 #include "tsrt_internal.h"
 
-#include <math.h>
 
 typedef struct {
   int32_t in_zp, out_zp;

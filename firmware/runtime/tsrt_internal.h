@@ -4,7 +4,7 @@
 
 #include "tsrt.h"
 
-#include <string.h>
+#include "tsrt_port.h"
 
 #define TSRT_MAX_DIMS 6
 #define TSRT_ALIGN 16u

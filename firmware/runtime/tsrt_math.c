@@ -3,7 +3,6 @@
  * 1/(1+x)), activation ranges, the int16 LUT generator. */
 #include "tsrt_internal.h"
 
-#include <math.h>
 
 typedef union {
   double d;
@@ -99,7 +98,8 @@ int tsrt_calc_input_radius(int int_bits, int left_shift, int total_bits) {
       1.0 * ((1 << int_bits) - 1) *
       (double)((int64_t)1 << (total_bits - int_bits)) /
       (double)((int64_t)1 << left_shift);
-  return (int)floor(max_input_rescaled);
+  /* floor: the value is never negative */
+  return (int)max_input_rescaled;
 }
 
 static int quantize_act(float scale, int32_t zp, float f, int32_t *q) {

@@ -2,7 +2,6 @@
  * activation state as a variable tensor that persists across invokes. */
 #include "tsrt_internal.h"
 
-#include <math.h>
 
 typedef struct {
   int32_t rank, act;

@@ -57,6 +57,59 @@ class Peripheral:
                 setattr(self, k, copy.deepcopy(v))
 
 
+class NordicEvents:
+    """nRF52 convention: EVENTS_x registers from 0x100, and INTEN bit n is the event at
+    0x100 + 4n; an event whose bit is enabled raises the peripheral's IRQ."""
+    INTEN, INTENSET, INTENCLR = 0x300, 0x304, 0x308
+    inten = 0
+
+    def read_inten(self, off: int) -> int | None:
+        return self.inten if off in (self.INTEN, self.INTENSET, self.INTENCLR) else None
+
+    def write_inten(self, off: int, value: int) -> bool:
+        if off == self.INTEN:
+            self.inten = value
+        elif off == self.INTENSET:
+            self.inten |= value
+        elif off == self.INTENCLR:
+            self.inten &= ~value
+        else:
+            return False
+        return True
+
+    def _event(self, off: int) -> None:
+        self.regs[off] = 1
+        if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
+            self.m.raise_irq(self.irq)
+
+
+class BusMaster:
+    """A bus controller with sensor devices on it (``options: {devices: [{name, model,
+    address}]}``); snapshots include the devices' state."""
+
+    def _make_devices(self) -> dict:
+        from .sensors import SENSORS
+        devices = {}
+        for d in self.options.get("devices", ()):
+            cls = SENSORS.get(d["model"])
+            if cls is None:
+                raise EngineError(f"{self.name}: no I2C device model {d['model']!r}",
+                                  hint="models: " + ", ".join(sorted(SENSORS)))
+            devices[int(d["address"])] = cls(self.m, d["name"], int(d["address"]), dict(d))
+        return devices
+
+    def get_state(self):
+        st = super().get_state()
+        st["devices"] = {a: d.get_state() for a, d in self.devices.items()}
+        return st
+
+    def set_state(self, state):
+        state = dict(state)
+        for a, d in state.pop("devices").items():
+            self.devices[a].set_state(d)
+        super().set_state(state)
+
+
 def create(machine: "Machine", spec: "PeripheralSpec") -> Peripheral:
     from . import fe310, nrf52840  # noqa: F401  (register the models)
     from .. import riscv  # noqa: F401  (the CLINT lives with the RISC-V core)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from . import GpioLeds, Peripheral
+from . import BusMaster, GpioLeds, Peripheral
 
 
 class SifiveUart(Peripheral):
@@ -84,7 +84,7 @@ class Fe310Gpio(Peripheral):
             self.regs.get(self.OUTPUT_EN, 0) | (~self.regs.get(self.OUTPUT_EN, 0) & 0xFFFFFFFF)
 
 
-class Fe310I2c(Peripheral):
+class Fe310I2c(BusMaster, Peripheral):
     """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20). Byte
     transfers complete at once (TIP never stays set); devices as for the nRF52840 TWIM."""
     model = "fe310.i2c"
@@ -92,27 +92,13 @@ class Fe310I2c(Peripheral):
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
-        from .sensors import SENSORS
-        self.devices = {}
-        for d in self.options.get("devices", ()):
-            self.devices[int(d["address"])] = SENSORS[d["model"]](machine, d["name"], int(d["address"]), dict(d))
+        self.devices = self._make_devices()
         self.txr = self.rxr = 0
         self.sr = 0
         self.dev = None
         self.reading = False
         self.wbuf = bytearray()
         self.started = False
-
-    def get_state(self):
-        st = super().get_state()
-        st["devices"] = {a: d.get_state() for a, d in self.devices.items()}
-        return st
-
-    def set_state(self, state):
-        state = dict(state)
-        for a, d in state.pop("devices").items():
-            self.devices[a].set_state(d)
-        super().set_state(state)
 
     def read(self, off, size):
         if off == self.TXR_RXR:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import GpioLeds, Peripheral
+from . import BusMaster, GpioLeds, NordicEvents, Peripheral
 
 
-class Clock(Peripheral):
+class Clock(NordicEvents, Peripheral):
     """CLOCK: HFXO/LFCLK start tasks complete at once (the crystal is assumed stable)."""
     model = "nrf52840.clock"
     TASKS_HFCLKSTART, TASKS_HFCLKSTOP, TASKS_LFCLKSTART, TASKS_LFCLKSTOP = 0x000, 0x004, 0x008, 0x00C
     EVENTS_HFCLKSTARTED, EVENTS_LFCLKSTARTED = 0x100, 0x104
-    INTENSET, INTENCLR = 0x304, 0x308
     HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT, LFCLKSRC = 0x408, 0x40C, 0x414, 0x418, 0x518
 
     def __init__(self, machine, spec):
@@ -29,63 +28,48 @@ class Clock(Peripheral):
             return (1 << 16 | (self.regs.get(self.LFCLKSRC, 0) & 3)) if self.lf_running else 0
         if off == self.LFCLKRUN:
             return int(self.lf_running)
-        if off == self.INTENSET or off == self.INTENCLR:
-            return self.inten
-        return super().read(off, size)
+        inten = self.read_inten(off)
+        return inten if inten is not None else super().read(off, size)
 
     def write(self, off, size, value):
+        if self.write_inten(off, value):
+            return
         if off == self.TASKS_HFCLKSTART and value & 1:
             self.hf_running = True
-            self._event(self.EVENTS_HFCLKSTARTED, 0)
+            self._event(self.EVENTS_HFCLKSTARTED)
         elif off == self.TASKS_HFCLKSTOP and value & 1:
             self.hf_running = False
         elif off == self.TASKS_LFCLKSTART and value & 1:
             self.lf_running = True
-            self._event(self.EVENTS_LFCLKSTARTED, 1)
+            self._event(self.EVENTS_LFCLKSTARTED)
         elif off == self.TASKS_LFCLKSTOP and value & 1:
             self.lf_running = False
-        elif off == self.INTENSET:
-            self.inten |= value
-        elif off == self.INTENCLR:
-            self.inten &= ~value
         else:
             super().write(off, size, value)
 
-    def _event(self, off, bit):
-        self.regs[off] = 1
-        if self.inten >> bit & 1 and self.irq is not None:
-            self.m.raise_irq(self.irq)
 
-
-class Uarte(Peripheral):
+class Uarte(NordicEvents, Peripheral):
     """UARTE with EasyDMA. A transfer completes at once: ENDTX is set when STARTTX is written."""
     model = "nrf52840.uarte"
     TASKS_STARTRX, TASKS_STOPRX, TASKS_STARTTX, TASKS_STOPTX = 0x000, 0x004, 0x008, 0x00C
     EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED = 0x110, 0x11C, 0x120, 0x150, 0x158
-    INTEN, INTENSET, INTENCLR = 0x300, 0x304, 0x308
     ENABLE, TXD_PTR, TXD_MAXCNT, TXD_AMOUNT = 0x500, 0x544, 0x548, 0x54C
-    # INTEN bit of each event (bit = (event offset - 0x100) / 4)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.inten = 0
 
     def read(self, off, size):
-        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
-            return self.inten
-        return super().read(off, size)
+        inten = self.read_inten(off)
+        return inten if inten is not None else super().read(off, size)
 
     def write(self, off, size, value):
+        if self.write_inten(off, value):
+            return
         if off == self.TASKS_STARTTX and value & 1:
             self._start_tx()
         elif off == self.TASKS_STOPTX and value & 1:
             self._event(self.EVENTS_TXSTOPPED)
-        elif off == self.INTEN:
-            self.inten = value
-        elif off == self.INTENSET:
-            self.inten |= value
-        elif off == self.INTENCLR:
-            self.inten &= ~value
         else:
             super().write(off, size, value)
 
@@ -101,11 +85,6 @@ class Uarte(Peripheral):
             self.m.emit_uart(self.name, data)
             self._event(self.EVENTS_TXDRDY)
         self._event(self.EVENTS_ENDTX)
-
-    def _event(self, off):
-        self.regs[off] = 1
-        if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
-            self.m.raise_irq(self.irq)
 
 
 class Gpio(Peripheral):
@@ -151,14 +130,14 @@ class Gpio(Peripheral):
         self.leds.update(self.out)
 
 
-class Twim(Peripheral):
+class Twim(NordicEvents, BusMaster, Peripheral):
     """TWIM (I2C master with EasyDMA). Transfers complete at once; the devices on the bus are
     declared in the platform file: ``options: {devices: [{name, model, address}]}``."""
     model = "nrf52840.twim"
     TASKS_STARTRX, TASKS_STARTTX, TASKS_STOP, TASKS_SUSPEND, TASKS_RESUME = 0x000, 0x008, 0x014, 0x01C, 0x020
     EVENTS_STOPPED, EVENTS_ERROR, EVENTS_SUSPENDED = 0x104, 0x124, 0x148
     EVENTS_RXSTARTED, EVENTS_TXSTARTED, EVENTS_LASTRX, EVENTS_LASTTX = 0x14C, 0x150, 0x15C, 0x160
-    SHORTS, INTEN, INTENSET, INTENCLR, ERRORSRC, ENABLE = 0x200, 0x300, 0x304, 0x308, 0x4C4, 0x500
+    SHORTS, ERRORSRC, ENABLE = 0x200, 0x4C4, 0x500
     RXD_PTR, RXD_MAXCNT, RXD_AMOUNT = 0x534, 0x538, 0x53C
     TXD_PTR, TXD_MAXCNT, TXD_AMOUNT, ADDRESS = 0x544, 0x548, 0x54C, 0x588
     # SHORTS bits
@@ -166,50 +145,26 @@ class Twim(Peripheral):
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
-        from .sensors import SENSORS
         self.inten = 0
-        self.devices: dict = {}
-        for d in self.options.get("devices", ()):
-            cls = SENSORS.get(d["model"])
-            if cls is None:
-                from ....errors import EngineError
-                raise EngineError(f"{self.name}: no I2C device model {d['model']!r}",
-                                  hint="models: " + ", ".join(sorted(SENSORS)))
-            self.devices[int(d["address"])] = cls(machine, d["name"], int(d["address"]), dict(d))
+        self.devices = self._make_devices()
 
     def read(self, off, size):
-        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
-            return self.inten
-        return super().read(off, size)
+        inten = self.read_inten(off)
+        return inten if inten is not None else super().read(off, size)
 
     def write(self, off, size, value):
+        if self.write_inten(off, value):
+            return
         if off == self.TASKS_STARTTX and value & 1:
             self._tx()
         elif off == self.TASKS_STARTRX and value & 1:
             self._rx()
         elif off == self.TASKS_STOP and value & 1:
             self._event(self.EVENTS_STOPPED)
-        elif off == self.INTEN:
-            self.inten = value
-        elif off == self.INTENSET:
-            self.inten |= value
-        elif off == self.INTENCLR:
-            self.inten &= ~value
         elif off == self.ERRORSRC:
             self.regs[off] = self.regs.get(off, 0) & ~value     # write 1 to clear
         else:
             super().write(off, size, value)
-
-    def get_state(self):
-        st = super().get_state()
-        st["devices"] = {a: d.get_state() for a, d in self.devices.items()}
-        return st
-
-    def set_state(self, state):
-        state = dict(state)
-        for a, d in state.pop("devices").items():
-            self.devices[a].set_state(d)
-        super().set_state(state)
 
     def _device(self):
         if self.regs.get(self.ENABLE, 0) != 6:
@@ -260,13 +215,8 @@ class Twim(Peripheral):
         elif shorts & self.LASTRX_STARTTX:
             self._tx()
 
-    def _event(self, off):
-        self.regs[off] = 1
-        if self.inten >> ((off - 0x100) // 4) & 1 and self.irq is not None:
-            self.m.raise_irq(self.irq)
 
-
-class Pdm(Peripheral):
+class Pdm(NordicEvents, Peripheral):
     """PDM microphone interface with EasyDMA (nRF52840 PS, PDM). PCM samples (16-bit) are
     produced at PDM clock / RATIO in virtual time; a buffer of SAMPLE.MAXCNT samples fills,
     then END fires and the next buffer (SAMPLE.PTR latched at STARTED) begins, as on silicon.
@@ -274,7 +224,7 @@ class Pdm(Peripheral):
     model = "nrf52840.pdm"
     TASKS_START, TASKS_STOP = 0x000, 0x004
     EVENTS_STARTED, EVENTS_STOPPED, EVENTS_END = 0x100, 0x104, 0x108
-    INTEN, INTENSET, INTENCLR, ENABLE = 0x300, 0x304, 0x308, 0x500
+    ENABLE = 0x500
     PDMCLKCTRL, MODE, RATIO, SAMPLE_PTR, SAMPLE_MAXCNT = 0x504, 0x508, 0x520, 0x560, 0x564
     CLK = {0x08000000: 1_000_000, 0x08400000: 1_032_000, 0x08800000: 1_067_000,
            0x09800000: 1_231_000, 0x0A000000: 1_280_000, 0x0A800000: 1_333_000}
@@ -309,11 +259,12 @@ class Pdm(Peripheral):
         return clk / (80 if self.regs.get(self.RATIO, 0) & 1 else 64)
 
     def read(self, off, size):
-        if off in (self.INTEN, self.INTENSET, self.INTENCLR):
-            return self.inten
-        return super().read(off, size)
+        inten = self.read_inten(off)
+        return inten if inten is not None else super().read(off, size)
 
     def write(self, off, size, value):
+        if self.write_inten(off, value):
+            return
         if off == self.TASKS_START and value & 1 and self.regs.get(self.ENABLE, 0) & 1:
             self.running = True
             self.t0 = self.m.cycles
@@ -323,13 +274,7 @@ class Pdm(Peripheral):
             self.running = False
             if self.event is not None:
                 self.event.cancelled = True
-            self._event(self.EVENTS_STOPPED, 1)
-        elif off == self.INTEN:
-            self.inten = value
-        elif off == self.INTENSET:
-            self.inten |= value
-        elif off == self.INTENCLR:
-            self.inten &= ~value
+            self._event(self.EVENTS_STOPPED)
         else:
             super().write(off, size, value)
 
@@ -338,7 +283,7 @@ class Pdm(Peripheral):
         stereo = not (self.regs.get(self.MODE, 0) & 1)
         self.buf_len = self.regs.get(self.SAMPLE_MAXCNT, 0) & 0x7FFF
         self.frames = self.buf_len // 2 if stereo else self.buf_len
-        self._event(self.EVENTS_STARTED, 0)
+        self._event(self.EVENTS_STARTED)
         if self.frames:
             end = self.t0 + int((self.buf_start + self.frames) * self.m.clock_hz / self.rate())
             self.event = self.m.schedule(end, self._buffer_done)
@@ -360,10 +305,5 @@ class Pdm(Peripheral):
         self.buf_start += self.frames
         if self.regs.get(self.EVENTS_END, 0):
             self.lost += self.frames                    # the previous END was never handled
-        self._event(self.EVENTS_END, 2)
+        self._event(self.EVENTS_END)
         self._start_buffer()
-
-    def _event(self, off, bit):
-        self.regs[off] = 1
-        if self.inten >> bit & 1 and self.irq is not None:
-            self.m.raise_irq(self.irq)

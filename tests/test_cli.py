@@ -118,3 +118,20 @@ def test_bench_against_qemu_same_elf(fw):
     assert r["instructions"] > 100_000_000
     assert r["output"].startswith("bench:") and "checksum=" in r["output"]
     assert r["tinysim_s"] > 0 and r["qemu_s"] > 0 and r["ratio_tinysim_over_qemu"] > 0
+
+
+def test_stream_show_generator_and_file(tmp_path):
+    p = tinysim("stream", "show", "{type: gesture, gesture: wing}", "--rate", "100", "--duration", "3s")
+    assert p.returncode == 0, p.stderr
+    assert "300 samples x 3 channels at 100 Hz" in p.stdout and "unit g" in p.stdout
+    csv = REPO / "scenarios" / "data" / "tilt.csv"
+    p = tinysim("stream", "show", csv, "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["n_samples"] == 100 and d["rate_hz"] == 100
+
+
+def test_stream_show_bad_spec_is_an_error():
+    p = tinysim("stream", "show", "{type: gestur}")
+    _no_traceback(p)
+    assert "gesture" in p.stderr

@@ -158,15 +158,17 @@ class ScenarioResult:
     metrics: dict = field(default_factory=dict)   # for baselines: cycles, flash, RAM, stack, arena
 
 
-def _stream_data(sc: Scenario, s: StreamSpec):
+def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     from . import streams as st
+    unit = CHANNEL_UNITS[s.channel]
     default_rate = 16000.0 if s.channel == "pcm" else 1000.0
     if s.generate is not None:
         stream = st.generate(s.generate, seed=sc.spec.seed, rate_hz=s.rate_hz or default_rate,
-                             duration_s=sc.spec.duration)
+                             duration_s=None, unit=unit, doc=sc.doc, at=("streams", i, "generate"),
+                             base_dir=sc.path.parent, error=ScenarioError)
     else:
         stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
-    stream = stream.to_unit(CHANNEL_UNITS[s.channel])
+        stream = stream.to_unit(unit)
     return stream.data, stream.rate_hz
 
 
@@ -189,7 +191,7 @@ def _run(sc: Scenario) -> ScenarioResult:
     from . import api, inference
     spec = sc.spec
     fw = sc.resolve(spec.firmware) if spec.firmware else None
-    feeds = [(s.sensor, s.channel, *_stream_data(sc, s)) for s in spec.streams]
+    feeds = [(s.sensor, s.channel, *_stream_data(sc, i, s)) for i, s in enumerate(spec.streams)]
 
     def prepare(eng):
         for sensor, channel, data, rate in feeds:

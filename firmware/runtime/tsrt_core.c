@@ -427,6 +427,8 @@ static int plan(tsrt_model *m) {
     tsrt_tensor *t = &m->tensors[i];
     if (t->flags & TSRT_TF_PLANNED)
       t->data = m->arena + (size_t)(uintptr_t)t->data;
+    else if (!t->data)
+      t->data = m->arena; /* empty or unused: never NULL */
   }
   for (i = 0; i < m->n_ops; i++)
     if (m->ops[i].scratch_bytes)

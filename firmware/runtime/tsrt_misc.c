@@ -109,16 +109,12 @@ int tsrt_eval_quantize(tsrt_model *m, tsrt_op *op) {
   if (in->type == TSRT_FLOAT32) {
     const float *x = (const float *)in->data;
     for (i = 0; i < n; i++) {
-#ifdef TSRT_QUANTIZE_ROUND_HALF_AWAY
-      const int32_t q = (int32_t)tsrt_roundf(x[i] / d->scale) + d->out_zp;
-#else
-      /* current TFLM: static_cast<int32_t>(val / scale + 0.5) */
-      const double v = (double)(x[i] / d->scale) + 0.5;
+      /* TFLM AffineQuantize: TfLiteRound(val / scale) + zero_point */
+      const float r = tsrt_roundf(x[i] / d->scale);
       const int32_t q =
-          (v >= 2147483647.0 ? INT32_MAX
-                             : v <= -2147483648.0 ? INT32_MIN : (int32_t)v) +
+          (r >= 2147483647.0f ? INT32_MAX
+                              : r <= -2147483648.0f ? INT32_MIN : (int32_t)r) +
           d->out_zp;
-#endif
       store_int(out->data, out->type, (size_t)i, tsrt_clamp(q, lo, hi));
     }
     return TSRT_OK;

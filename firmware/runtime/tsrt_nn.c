@@ -84,6 +84,8 @@ int tsrt_prepare_conv(tsrt_ctx *c, tsrt_op *op, int op_index) {
                "supported: float32, int8 (int8 filter), int16 (int8 filter)");
   TSRT_REQUIRE(f->flags & TSRT_TF_CONST, TSRT_ERR_INVALID,
                "filter must be constant");
+  TSRT_REQUIRE(out->dims[0] == in->dims[0], TSRT_ERR_INVALID,
+               "input and output batch differ");
   TSRT_REQUIRE(f->dims[3] > 0 && in->dims[3] % f->dims[3] == 0 &&
                    f->dims[0] == out->dims[3] &&
                    out->dims[3] % (in->dims[3] / f->dims[3]) == 0,
@@ -260,6 +262,8 @@ int tsrt_prepare_dwconv(tsrt_ctx *c, tsrt_op *op, int op_index) {
   TSRT_REQUIRE(d->stride_w > 0 && d->stride_h > 0 && d->dil_w > 0 &&
                    d->dil_h > 0,
                TSRT_ERR_INVALID, "strides and dilations must be positive");
+  TSRT_REQUIRE(out->dims[0] == in->dims[0], TSRT_ERR_INVALID,
+               "input and output batch differ");
   TSRT_REQUIRE(d->depth_multiplier > 0 &&
                    out->dims[3] == in->dims[3] * d->depth_multiplier &&
                    f->dims[3] == out->dims[3],

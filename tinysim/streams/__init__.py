@@ -22,9 +22,9 @@ Specs (see :mod:`tinysim.streams.spec` for the rules)::
     bearing_fault: 0.2
     offset: [0, 0, 1]
 
-    # 2 s of silence then 3 s of a tone, for a PDM microphone
+    # 2 s of silence, then a tone until the end, for a PDM microphone
     concat:
-      - {type: step, at_s: 0, from: 0, to: 0, duration_s: 2}
+      - {type: constant, value: 0, duration_s: 2}
       - {type: sine, freq_hz: 440, amplitude: 8000}
     unit: pcm
 """

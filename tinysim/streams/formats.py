@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from .resd import load_resd, write_resd
-from .stream import Label, Stream, StreamError, default_channels, interp_times
+from .stream import Label, Stream, StreamError, default_channels, interp_times, nice_rate
 from .units import DIMENSIONLESS, canonical_unit, conversion_factor, find_unit, unit_family
 
 __all__ = ["load", "save", "FORMATS", "parse_column"]
@@ -42,6 +42,8 @@ def load(path: str | Path, *, rate_hz: float | None = None, unit: str | None = N
         raise StreamError(f"{p}: file not found" if not p.exists() else f"{p}: not a file",
                           hint="check the path (relative paths start at the current directory, "
                                "or at the scenario file's directory in a spec)")
+    if channel is not None and kind != ".resd":
+        raise StreamError(f"{p}: channel= picks a RESD channel id; use columns= for {kind} files")
     if unit is not None:
         unit = _unit_arg(unit)
     if rate_hz is not None and not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz)
@@ -115,16 +117,6 @@ def select(stream: Stream, columns: Sequence[str | int], where: str) -> Stream:
         else:
             raise StreamError(f"{where}: no column {c!r}; columns: {', '.join(stream.channels)}")
     return stream.replace(data=stream.data[:, idx], channels=tuple(stream.channels[i] for i in idx))
-
-
-def _nice_rate(rate: float, tol: float) -> float:
-    """``rate`` rounded to the fewest decimals within relative ``tol``:
-    timestamps written as decimals give 99.99999999999 Hz for 100 Hz."""
-    for decimals in range(7):
-        r = round(rate, decimals)
-        if r > 0 and abs(r - rate) <= tol * rate:
-            return r
-    return rate
 
 
 # --------------------------------------------------------------------------- CSV
@@ -273,11 +265,11 @@ def _from_timestamps(t: np.ndarray, data: np.ndarray, rate_hz, names, unit) -> S
             raise StreamError("one timestamped row: cannot infer the sample rate",
                               hint="pass rate_hz=")
         return Stream(data, rate_hz, names, unit, t0_s=float(t[0]))
-    rate = _nice_rate((len(t) - 1) / float(t[-1] - t[0]), 1e-7)
+    rate = nice_rate((len(t) - 1) / float(t[-1] - t[0]), 1e-7)
     grid = t[0] + np.arange(len(t)) / rate
     if np.max(np.abs(t - grid)) <= 0.01 / rate:
         return Stream(data, rate, names, unit, t0_s=float(t[0]))
-    rate = float(rate_hz) if rate_hz is not None else _nice_rate(1.0 / float(np.median(np.diff(t))), 1e-7)
+    rate = float(rate_hz) if rate_hz is not None else nice_rate(1.0 / float(np.median(np.diff(t))), 1e-7)
     count = int(math.floor((t[-1] - t[0]) * rate + 1e-9)) + 1
     grid = t[0] + np.arange(count) / rate
     return Stream(interp_times(t, data, grid), rate, names, unit, t0_s=float(t[0]))

@@ -1,4 +1,4 @@
-"""Elementary signal generators: sine, square, chirp, noises, impulse, step, random walk.
+"""Elementary signal generators: sine, square, chirp, noises, constant, impulse, step, random walk.
 
 All produce unitless values ("1"); a spec's ``unit:`` (or the context it is
 used in) gives them one. Numeric keys accept a number, or a list with one
@@ -148,6 +148,18 @@ def _pink(m: PinkNoiseSpec, n, rate, nch, rng):
 
 
 # --------------------------------------------------------------------------- events
+
+
+class ConstantSpec(SpecBase):
+    """``value`` throughout: silence, gravity, a supply voltage."""
+
+    type: Literal["constant"]
+    value: PerChannel = (0.0,)
+
+
+@register("constant", ConstantSpec)
+def _constant(m: ConstantSpec, n, rate, nch, rng):
+    return np.repeat(col(m.value, nch), n, axis=0), DIMENSIONLESS, ()
 
 
 class ImpulseSpec(SpecBase):

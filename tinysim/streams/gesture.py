@@ -14,7 +14,8 @@ Each stroke is a minimum-jerk move (the smooth speed profile of human
 reaching), so positions, velocities and accelerations are analytic. W and
 slope end with a slow return stroke to the start point, so the hand is back
 at rest in its start pose between gestures. At ``speed: 1`` a wing takes
-1.8 s, a ring 1.2 s, a slope 1.4 s (including the return).
+2.2 s, a ring 1.2 s, a slope 1.55 s (including the return); peak
+accelerations are about 1 g.
 
 The board turns with the hand: it pivots around the elbow 0.40 m behind it,
 pitching up by z/0.40 rad and yawing by -x/0.40 rad. So the accelerometer
@@ -33,7 +34,8 @@ in [-j, +j] degrees, ``jitter.orientation_deg``).
 
 Timeline: ``lead_s`` at rest, then each gesture followed by ``gap_s`` at
 rest. Without ``repeat`` the gestures repeat while they fit in the requested
-duration (one if no duration is asked for). Each gesture gets a Label.
+duration (if no duration is asked for: once through the ``gesture`` list).
+Each gesture gets a Label.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ _RAD_TO_DEG = 180.0 / math.pi
 # (h, v) waypoints in metres and stroke durations in seconds at speed 1.
 _STROKES = {
     "wing": ([(-0.15, 0.10), (-0.075, -0.10), (0.0, 0.06), (0.075, -0.10), (0.15, 0.10), (-0.15, 0.10)],
-             [0.25, 0.25, 0.25, 0.25, 0.80]),
+             [0.35, 0.35, 0.35, 0.35, 0.80]),
     "slope": ([(0.10, 0.10), (-0.10, -0.10), (0.10, -0.10), (0.10, 0.10)],
-              [0.40, 0.30, 0.70]),
+              [0.50, 0.35, 0.70]),
 }
 _RING_R, _RING_S = 0.10, 1.2
 
@@ -179,7 +181,7 @@ def _plan(m: GestureSpec, rate: float, rng, limit_s: float | None):
     """[(name, start_s, duration_s, speed, size, (roll, pitch, yaw))] of each repetition."""
     r = rng(0)
     out, t, i = [], m.lead_s, 0
-    reps = m.repeat if m.repeat is not None else (None if limit_s is not None else 1)
+    reps = m.repeat if m.repeat is not None else (None if limit_s is not None else len(m.gesture))
     while reps is None or i < reps:
         u = dm.uniform(r, (6,)).tolist()   # same draws per repetition whatever is used
         name = (m.gesture[min(int(u[0] * len(m.gesture)), len(m.gesture) - 1)]

@@ -58,7 +58,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .stream import Stream, StreamError, interp_times
+from .stream import Stream, StreamError, interp_times, nice_rate
 from .units import unit_family
 
 __all__ = ["SampleType", "SAMPLE_TYPES", "ResdBlock", "read_blocks", "load_resd", "write_resd",
@@ -279,7 +279,7 @@ def _timeline(name, blocks: list[ResdBlock], rate_hz) -> tuple[float, float, np.
     elif all(b.block_type == CONSTANT and b.period_ns == period for b in blocks) and period:
         rate = snap_period_rate(period)
     elif len(t) > 1:
-        rate = 1.0 / float(np.median(np.diff(t)))
+        rate = nice_rate(1.0 / float(np.median(np.diff(t))))
     else:
         rate = 1.0
     count = int(np.floor((t[-1] - t[0]) * rate + 1e-9)) + 1

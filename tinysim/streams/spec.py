@@ -98,7 +98,7 @@ class _Where:
 
     @property
     def file(self) -> str:
-        return self.doc.file if self.doc is not None else "stream spec"
+        return self.doc.file if self.doc is not None else "<spec>"
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         full = tuple(self.at) + tuple(path)
@@ -108,7 +108,8 @@ class _Where:
     def raise_(self, problems: list[Problem], hint: str | None = None) -> NoReturn:
         problems = sorted(problems, key=lambda p: p.line or 0)
         what = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-        raise self.error(f"{self.file}: stream spec: {what}", problems, hint=hint)
+        where = f"{self.file}: " if self.doc is not None else ""
+        raise self.error(f"{where}invalid stream spec: {what}", problems, hint=hint)
 
     def fail(self, path: KeyPath, message: str, hint: str | None = None) -> NoReturn:
         self.raise_([self.problem(path, message)], hint)
@@ -140,7 +141,9 @@ class StreamSpec:
     def generate(self, *, seed: int, rate_hz: float, duration_s: float | None = None,
                  unit: str | None = None) -> Stream:
         ctx = _Ctx(_seed(seed), _rate(rate_hz), self.where)
-        if duration_s is None:
+        if duration_s is not None:
+            duration_s = _rate(duration_s, "duration_s")
+        else:
             duration_s = _natural(self.root, ctx)
             if duration_s is None:
                 self.where.fail(self.root.path, "the stream's length is unknown: give duration_s "
@@ -150,7 +153,11 @@ class StreamSpec:
             raise StreamError(f"duration {duration_s} s is less than one sample at {ctx.rate:g} Hz")
         stream = _render(self.root, n, ctx)
         if unit is not None:
-            stream = _adopt(stream, canonical_unit(unit))
+            try:
+                unit = canonical_unit(unit)
+            except ValueError as e:
+                raise StreamError(str(e)) from None
+            stream = _adopt(stream, unit)
         return stream
 
 
@@ -168,7 +175,7 @@ def parse_spec(spec: Any, *, doc: _yaml.YamlDocument | None = None, at: KeyPath 
         return spec
     where = _Where(doc, tuple(at), error)
     if base_dir is None:
-        base_dir = Path(doc.file).parent if doc is not None and Path(doc.file).exists() else Path(".")
+        base_dir = Path(doc.file).parent if doc is not None else Path(".")
     problems: list[Problem] = []
     root = _parse(spec, (), where, problems, Path(base_dir))
     if problems or root is None:
@@ -195,10 +202,11 @@ def _seed(seed: Any) -> int:
     return int(seed)
 
 
-def _rate(rate: Any) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
-        raise StreamError(f"rate_hz must be a positive number, got {rate!r}")
-    return float(rate)
+def _rate(value: Any, what: str = "rate_hz") -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value) or value <= 0):
+        raise StreamError(f"{what} must be a positive number, got {value!r}")
+    return float(value)
 
 
 def _samples(seconds: float, rate: float) -> int:
@@ -412,7 +420,9 @@ def parse_shorthand(text: str) -> dict:
             items = []
             while not peek("]"):
                 items.append(scalar())
-                if not peek("]"):
+                if not peek("]") and not peek(","):
+                    fail(f"expected ',' or ']', found {tokens[i][1] or 'the end'!r}")
+                if peek(","):
                     take("op", ",")
             i += 1
             return items
@@ -429,7 +439,9 @@ def parse_shorthand(text: str) -> dict:
                 if key in spec:
                     fail(f"{key} given twice")
                 spec[key] = scalar()
-                if not peek(")"):
+                if not peek(")") and not peek(","):
+                    fail(f"expected ',' or ')', found {tokens[i][1] or 'the end'!r}")
+                if peek(","):
                     take("op", ",")
             take("op", ")")
         return spec
@@ -611,5 +623,8 @@ def _finish(node: _Node, s: Stream, ctx: _Ctx) -> Stream:
 def _adopt(s: Stream, unit: str) -> Stream:
     """Label a unitless stream with ``unit``, or convert one that has a unit."""
     if s.unit == DIMENSIONLESS:
-        return s.replace(unit=unit, channels=s.channels)
+        names = s.channels
+        if names == default_channels(s.n_channels, DIMENSIONLESS):
+            names = default_channels(s.n_channels, unit)  # e.g. "pcm" for a mono microphone
+        return s.replace(unit=unit, channels=names)
     return s.to_unit(unit)

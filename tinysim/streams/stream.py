@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
-
 import numpy as np
 
 from ..errors import TinysimError
 from .units import DIMENSIONLESS, UNITS, canonical_unit, conversion_factor, unit_family
 
-__all__ = ["Stream", "Label", "StreamError", "interp_uniform", "interp_times", "default_channels"]
+__all__ = ["Stream", "Label", "StreamError", "interp_uniform", "interp_times", "default_channels", "nice_rate"]
 
 
 class StreamError(TinysimError):
@@ -233,15 +231,11 @@ def interp_times(t: np.ndarray, x: np.ndarray, tq: np.ndarray) -> np.ndarray:
     return x[i] + (x[i + 1] - x[i]) * frac
 
 
-def concat_streams(parts: Sequence[Stream]) -> Stream:
-    """Back-to-back concatenation (same rate, channel count, convertible units)."""
-    first = parts[0]
-    datas, labels, t = [], [], first.t0_s
-    for p in parts:
-        if p.rate_hz != first.rate_hz or p.n_channels != first.n_channels:
-            raise StreamError("concat: parts differ in rate or channel count")
-        p = p.to_unit(first.unit)
-        datas.append(p.data)
-        labels += [Label(lb.start_s - p.t0_s + t, lb.end_s - p.t0_s + t, lb.name) for lb in p.labels]
-        t += p.duration_s
-    return first.replace(data=np.concatenate(datas), labels=tuple(labels))
+def nice_rate(rate: float, tol: float = 1e-7) -> float:
+    """``rate`` rounded to the fewest decimals (up to 6) within relative ``tol``:
+    timestamps written as decimals give 99.99999999999 Hz for 100 Hz."""
+    for decimals in range(7):
+        r = round(rate, decimals)
+        if r > 0 and abs(r - rate) <= tol * rate:
+            return r
+    return rate

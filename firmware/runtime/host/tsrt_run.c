@@ -18,7 +18,7 @@ static unsigned char *slurp(const char *path, size_t *n) {
   fseek(f, 0, SEEK_END);
   len = ftell(f);
   fseek(f, 0, SEEK_SET);
-  buf = (unsigned char *)aligned_alloc(16, (size_t)len + 16);
+  buf = (unsigned char *)aligned_alloc(16, ((size_t)len + 31) & ~(size_t)15);
   if (!buf) {
     fclose(f);
     return NULL;
@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
   size_t model_len = 0, in_len = 0, arena_size = 64u << 20, in_total = 0;
   unsigned char *model, *input, *arena;
   FILE *out;
-  int i, rc, reps, r;
+  int i, rc, reps, r, status = 0;
   if (argc < 4) {
     fprintf(stderr,
             "usage: %s <model.tflite> <input.bin> <output.bin> [--arena N]\n",
@@ -48,21 +48,18 @@ int main(int argc, char **argv) {
   for (i = 4; i + 1 < argc; i += 2)
     if (!strcmp(argv[i], "--arena")) arena_size = (size_t)strtoull(argv[i + 1], NULL, 0);
   model = slurp(argv[1], &model_len);
-  if (!model) {
-    fprintf(stderr, "cannot read %s\n", argv[1]);
-    return 2;
-  }
   input = slurp(argv[2], &in_len);
-  if (!input) {
-    fprintf(stderr, "cannot read %s\n", argv[2]);
-    return 2;
+  arena = (unsigned char *)aligned_alloc(16, (arena_size + 31) & ~(size_t)15);
+  if (!model || !input || !arena) {
+    fprintf(stderr, "cannot read %s / %s or allocate the arena\n", argv[1], argv[2]);
+    status = 2;
+    goto done;
   }
-  arena = (unsigned char *)aligned_alloc(16, arena_size ? arena_size : 16);
-  if (!arena) return 2;
   rc = tsrt_init(&m, model, model_len, arena, arena_size);
   if (rc != TSRT_OK) {
     printf("error %d: %s\n", rc, tsrt_error(&m));
-    return 3;
+    status = 3;
+    goto done;
   }
   printf("arena_planned %lu activations %lu persistent %lu\n",
          (unsigned long)tsrt_arena_planned(&m),
@@ -72,11 +69,15 @@ int main(int argc, char **argv) {
   if (in_total == 0 ? in_len != 0 : (in_len == 0 || in_len % in_total != 0)) {
     printf("error: input.bin has %lu bytes, inputs need a multiple of %lu\n",
            (unsigned long)in_len, (unsigned long)in_total);
-    return 2;
+    status = 2;
+    goto done;
   }
   reps = in_total ? (int)(in_len / in_total) : 1;
   out = fopen(argv[3], "wb");
-  if (!out) return 2;
+  if (!out) {
+    status = 2;
+    goto done;
+  }
   for (r = 0; r < reps; r++) {
     size_t off = (size_t)r * in_total;
     for (i = 0; i < tsrt_input_count(&m); i++) {
@@ -86,15 +87,16 @@ int main(int argc, char **argv) {
     rc = tsrt_invoke(&m);
     if (rc != TSRT_OK) {
       printf("error %d: %s\n", rc, tsrt_error(&m));
-      fclose(out);
-      return 4;
+      status = 4;
+      break;
     }
     for (i = 0; i < tsrt_output_count(&m); i++)
       fwrite(tsrt_output_data(&m, i), 1, tsrt_output_bytes(&m, i), out);
   }
   fclose(out);
+done:
   free(arena);
   free(input);
   free(model);
-  return 0;
+  return status;
 }

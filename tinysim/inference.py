@@ -166,17 +166,24 @@ def reference(model: bytes, inputs: list[np.ndarray]) -> Reference:
 
 
 def _arena_used(interp) -> int | None:
-    """TFLM prints its RecordingMicroAllocator figures from C++; capture fd 1 to read them."""
+    """TFLM prints its RecordingMicroAllocator figures from C++ (stdout or stderr, buffered):
+    capture both file descriptors around the call, flushing the C library's buffers."""
+    import ctypes
     import sys
+    libc = ctypes.CDLL(None)
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 1)
+        for fd in (1, 2):
+            os.dup2(tmp.fileno(), fd)
         try:
             interp.print_allocations()
+            libc.fflush(None)
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, keep in saved.items():
+                os.dup2(keep, fd)
+                os.close(keep)
         tmp.seek(0)
         text = tmp.read().decode(errors="replace")
     m = re.search(r"Arena allocation total (\d+) bytes", text)
@@ -265,7 +272,10 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
         if arena is not None and hasattr(eng, "m"):
             eng.m.paint(*arena)
         marks: list[tuple[int, int, int, int]] = []
-        eng.watch_function("tsrt_op_marker", lambda i, c, a: marks.append((a[0], a[1], i, c)))
+        def signed(v):
+            return v - (1 << 32) if v & 0x80000000 else v
+        eng.watch_function("tsrt_op_marker",
+                           lambda i, c, a: marks.append((signed(a[0]), signed(a[1]), i, c)))
         uart = bytearray()
         eng.on_uart(lambda port, data: uart.extend(data))
         if on_uart is not None:

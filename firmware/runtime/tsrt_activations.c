@@ -19,7 +19,7 @@ static int same_shape(const tsrt_tensor *a, const tsrt_tensor *b) {
 
 /* ------------------------------------------------------------ SOFTMAX */
 
-static float exp_fn(float x) { return expf(x); }
+static float exp_fn(float x) { return tsrt_expf(x); }
 static float recip_fn(float x) { return 1.0f / (1.0f + x); }
 
 static int near(float v, float target, float tol) {
@@ -104,7 +104,7 @@ int tsrt_eval_softmax(tsrt_model *m, tsrt_op *op) {
       float mx = -3.40282347e+38f, sum = 0.0f;
       for (k = 0; k < depth; k++) mx = mx < x[k] ? x[k] : mx;
       for (k = 0; k < depth; k++) {
-        const float e = expf((x[k] - mx) * d->beta);
+        const float e = tsrt_expf((x[k] - mx) * d->beta);
         y[k] = e;
         sum += e;
       }
@@ -260,9 +260,9 @@ int tsrt_eval_logistic(tsrt_model *m, tsrt_op *op) {
       if (v > 16.619047164916992188f)
         r = 1.0f;
       else if (v < -9.0f)
-        r = expf(v);
+        r = tsrt_expf(v);
       else
-        r = 1.0f / (1.0f + expf(-v));
+        r = 1.0f / (1.0f + tsrt_expf(-v));
       y[i] = r;
     }
   } else if (in->type == TSRT_INT8) {

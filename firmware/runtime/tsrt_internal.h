@@ -107,6 +107,7 @@ void tsrt_quantize_multiplier(double m, int32_t *qm, int *shift);
 double tsrt_frexp(double x, int *e);
 double tsrt_round(double x);  /* half away from zero */
 float tsrt_roundf(float x);   /* half away from zero */
+float tsrt_expf(float x);    /* bit-identical to glibc expf (tsrt_expf.c) */
 int tsrt_checked_log2(float x, int *log2_result);
 int tsrt_calc_input_radius(int int_bits, int left_shift, int total_bits);
 

@@ -8,6 +8,9 @@ import subprocess
 import numpy as np
 import pytest
 
+pytest.importorskip("flatbuffers", reason="flatbuffers is not installed")
+pytest.importorskip("tflite_micro", reason="tflite-micro (reference + schema) is not installed")
+
 from tsrt_harness import HERE, RUNTIME, tsrt_exec
 from models import CASES, NONE
 from tflite_builder import ModelBuilder, options

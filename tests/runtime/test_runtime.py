@@ -7,6 +7,9 @@ import zlib
 import numpy as np
 import pytest
 
+pytest.importorskip("flatbuffers", reason="flatbuffers is not installed")
+pytest.importorskip("tflite_micro", reason="tflite-micro (reference + schema) is not installed")
+
 from tsrt_harness import ARENA_RESULTS, tflm_run, tsrt_exec
 from models import CASES
 

@@ -8,9 +8,7 @@
  * Results go to the RAM struct `tsrt_results` (read by the host after the run) and a
  * summary to the UART. Exit code: 0 ok, 2 bad partition, 3 model rejected, 4 invoke failed.
  */
-#include <string.h>
-
-#include "tinysim.h"
+#include "tinysim.h"      /* memcpy, memcmp, strlen (firmware/common/string.c) */
 #include "tsrt.h"
 
 #ifndef ARENA_SIZE
@@ -84,7 +82,7 @@ int main(void)
 
     size_t in_bytes = 0;
     for (int i = 0; i < tsrt_input_count(&model); i++)
-        in_bytes += tsrt_input_size(&model, i);
+        in_bytes += tsrt_input_bytes(&model, i);
     uint32_t count = ih->word2;
     if (in_bytes * count > ih->size)
         return fail(2, "input partition", "fewer input bytes than the model's inputs need");
@@ -92,7 +90,7 @@ int main(void)
     const uint8_t *src = (const uint8_t *)(ih + 1);
     for (uint32_t n = 0; n < count; n++) {
         for (int i = 0; i < tsrt_input_count(&model); i++) {
-            size_t sz = tsrt_input_size(&model, i);
+            size_t sz = tsrt_input_bytes(&model, i);
             memcpy(tsrt_input_data(&model, i), src, sz);
             src += sz;
         }
@@ -105,8 +103,8 @@ int main(void)
     tsrt_results.n_outputs = (uint32_t)nout;
     for (int i = 0; i < nout; i++) {
         tsrt_results.out[i].addr = (uint32_t)(uintptr_t)tsrt_output_data(&model, i);
-        tsrt_results.out[i].size = (uint32_t)tsrt_output_size(&model, i);
-        tsrt_results.out[i].type = tsrt_output_type(&model, i);
+        tsrt_results.out[i].size = (uint32_t)tsrt_output_bytes(&model, i);
+        tsrt_results.out[i].type = tsrt_tensor_type(tsrt_output(&model, i));
     }
     tsrt_results.status = 0;
     memcpy((void *)tsrt_results.magic, "TSR1", 4);

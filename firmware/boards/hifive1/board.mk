@@ -7,3 +7,5 @@ BOARD_DEFS  := -DBOARD_HIFIVE1=1
 BOARD_SRCS  := boards/hifive1/start.S boards/hifive1/trap.c boards/hifive1/board.c
 COUNT_SRCS  := apps/count/count_riscv.S
 BOARD_APPS  := accel
+ARENA_SIZE  := 10240
+LIBM        := -L/usr/lib/picolibc/riscv64-unknown-elf/lib/rv32imac/ilp32 -lm -lc

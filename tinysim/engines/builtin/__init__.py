@@ -163,11 +163,14 @@ class Machine:
         self.write(lo, bytes([PAINT]) * (hi - lo))
 
     def painted_peak(self, lo: int, hi: int) -> int:
-        """Bytes from ``lo`` up to the last byte no longer holding the paint (a heap/arena
-        growing upwards)."""
+        """Bytes of [lo, hi) the firmware used: all but the longest untouched run of paint
+        (an arena fills from both ends: activations from the head, persistent data from the
+        tail)."""
         data = np.frombuffer(self.read(lo, hi - lo), dtype=np.uint8)
-        used = np.flatnonzero(data != PAINT)
-        return int(used[-1] + 1) if used.size else 0
+        painted = np.concatenate(([0], (data == PAINT).astype(np.int8), [0]))
+        edges = np.flatnonzero(np.diff(painted))
+        longest = int((edges[1::2] - edges[0::2]).max()) if edges.size else 0
+        return int(len(data) - longest)
 
     # -- peripherals --------------------------------------------------------------------------
     def _map_peripherals(self):

@@ -114,3 +114,25 @@ def test_fresh_build_matches_the_shipped_firmware(tmp_path):
     assert fresh.outputs == shipped.outputs
     assert fresh.instructions_per_inference == shipped.instructions_per_inference
     assert [o.instructions for o in fresh.ops] == [o.instructions for o in shipped.ops]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_example_model_trained_with_keras_classifies_each_gesture(tmp_path, board):
+    """models/magic_wand.tflite: made by models/train_magic_wand.py (Keras + TFLiteConverter,
+    full-integer quantization), a model the runtime was not written against."""
+    model = REPO / "models" / "magic_wand.tflite"
+    info = inference.inspect_model(model)
+    t = info.inputs[0]
+    samples = np.load(REPO / "models" / "magic_wand.samples.npy")
+    for label in range(4):
+        q = np.clip(np.round(samples[label] / t.scale) + t.zero_point, -128, 127).astype(np.int8)
+        f = tmp_path / f"w{label}.npy"
+        np.save(f, q.reshape(t.shape))
+        run, rep = inference.run_model(board, model, input_path=f)
+        assert rep.bit_exact
+        assert int(np.argmax(rep.outputs[0])) == label
+
+
+def test_macs_of_the_example_model():
+    macs = inference.count_macs((REPO / "models" / "magic_wand.tflite").read_bytes())
+    assert sum(macs.values()) == 31_808      # 2 CONV_2D + 2 FULLY_CONNECTED (TF's converter says 0.034 M)

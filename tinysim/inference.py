@@ -106,6 +106,34 @@ def inspect_model(path: str | Path, data: bytes | None = None) -> ModelInfo:
     return ModelInfo(str(path), len(data), ops, inputs, outputs)
 
 
+def count_macs(data: bytes) -> dict[int, int]:
+    """Multiply-accumulates per operator index (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED),
+    from the tensor shapes: the figure cycles-per-MAC comparisons use."""
+    s = _schema()
+    model = s.Model.GetRootAs(data, 0)
+    sg = model.Subgraphs(0)
+    names = op_names()
+    codes = [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
+             for i in range(model.OperatorCodesLength())]
+
+    def shape(ti):
+        t = sg.Tensors(ti)
+        return [int(v) for v in t.ShapeAsNumpy()] if t.ShapeLength() else []
+    macs = {}
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        name = names.get(codes[op.OpcodeIndex()], "")
+        out = int(np.prod(shape(op.Outputs(0)))) if op.OutputsLength() else 0
+        w = shape(op.Inputs(1)) if op.InputsLength() > 1 and op.Inputs(1) >= 0 else []
+        if name == "CONV_2D" and len(w) == 4:
+            macs[i] = out * w[1] * w[2] * w[3]
+        elif name == "DEPTHWISE_CONV_2D" and len(w) == 4:
+            macs[i] = out * w[1] * w[2]
+        elif name == "FULLY_CONNECTED" and len(w) == 2:
+            macs[i] = out * w[1]
+    return macs
+
+
 def check_supported(info: ModelInfo) -> None:
     bad = info.unsupported
     if bad:

@@ -1,0 +1,67 @@
+"""Cycles per inference and per multiply-accumulate, for each model on each board.
+
+    python -m tinysim.bench_models [models/*.tflite ...] [--corpus]
+
+Cycles are the engine's estimate (timing tables), labelled as such. For orientation only:
+TFLM with CMSIS-NN on a Cortex-M4F spends about 8 cycles/MAC on the MLPerf Tiny KWS DS-CNN;
+TFLM's reference kernels on RISC-V 17-40 (DESIGN.md). The runtime here has plain C kernels.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import inference
+
+
+def measure(model: Path, boards=("nano33ble", "hifive1")) -> list[dict]:
+    data = model.read_bytes()
+    macs = sum(inference.count_macs(data).values())
+    rows = []
+    for board in boards:
+        try:
+            run, rep = inference.run_model(board, model)
+        except Exception as e:                 # e.g. too big for the HiFive1's arena
+            rows.append({"model": model.name, "board": board, "error": str(e).splitlines()[0]})
+            continue
+        rows.append({"model": model.name, "board": board, "macs": macs,
+                     "instructions": rep.instructions_per_inference, "cycles": rep.cycles_per_inference,
+                     "latency_ms": round(rep.latency_ms, 3), "bit_exact": rep.bit_exact,
+                     "cycles_per_mac": round(rep.cycles_per_inference / macs, 2) if macs else None})
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="cycles per inference and per MAC on both boards")
+    ap.add_argument("models", nargs="*", help=".tflite files (default: models/*.tflite)")
+    ap.add_argument("--corpus", action="store_true", help="also the generated test corpus networks")
+    args = ap.parse_args(argv)
+    repo = Path(__file__).resolve().parent.parent
+    models = [Path(m) for m in args.models] or sorted((repo / "models").glob("*.tflite"))
+    tmp = Path(tempfile.mkdtemp())
+    if args.corpus:
+        sys.path.insert(0, str(repo / "tests" / "runtime"))
+        from models import CASES
+        for name in sorted(CASES):
+            if name.startswith("net_") or name.startswith("conv_i8") or name.startswith("fc_i8"):
+                p = tmp / f"{name}.tflite"
+                p.write_bytes(CASES[name](np.random.default_rng(0)).model)
+                models.append(p)
+    print(f"{'model':<46}{'board':<11}{'MACs':>10}{'cycles (est.)':>15}{'ms':>9}{'cyc/MAC':>9}  exact")
+    for m in models:
+        for r in measure(m):
+            if "error" in r:
+                print(f"{r['model']:<46}{r['board']:<11}  {r['error']}")
+                continue
+            cpm = f"{r['cycles_per_mac']:.1f}" if r["cycles_per_mac"] else "-"
+            print(f"{r['model']:<46}{r['board']:<11}{r['macs']:>10,}{r['cycles']:>15,}{r['latency_ms']:>9.3f}"
+                  f"{cpm:>9}  {'yes' if r['bit_exact'] else 'NO'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,14 +22,8 @@ RATE_HZ = 25.0
 WINDOW = 64
 
 
-def window_of(stream) -> np.ndarray:
-    """The WINDOW samples ending where the gesture ends (or the last ones), as the firmware sees
-    them when it classifies the most recent window."""
-    x = np.asarray(stream.data, dtype=np.float32)
-    if stream.labels:
-        end = min(len(x), int(round(stream.labels[-1].end_s * RATE_HZ)) + 2)
-    else:
-        end = len(x)
+def window_ending(x: np.ndarray, end: int) -> np.ndarray:
+    """The WINDOW samples before index ``end`` (padded with the first sample at the start)."""
     x = x[max(0, end - WINDOW):end]
     if len(x) < WINDOW:
         x = np.concatenate([np.repeat(x[:1], WINDOW - len(x), axis=0), x])
@@ -37,18 +31,38 @@ def window_of(stream) -> np.ndarray:
 
 
 def example(label: int, seed: int) -> np.ndarray:
+    """A window as the firmware sees it: it classifies every 8 samples, so a gesture ends
+    0-16 samples before the window does, and the previous gesture may still be in view.
+    Negatives: still or randomly moving, windows that end half-way through a gesture, and
+    windows that end a second or more after one."""
     rng = np.random.default_rng(seed)
+    gestures = list(CLASSES[:3])
     orient = {"roll": float(rng.uniform(-20, 20)), "pitch": float(rng.uniform(-20, 20)), "yaw": 0.0}
-    if CLASSES[label] == "negative":
+    common = {"speed": float(rng.uniform(0.8, 1.25)), "amplitude": float(rng.uniform(0.8, 1.2)),
+              "noise": float(rng.uniform(0.005, 0.03)), "orientation": orient}
+    kind = CLASSES[label]
+    if kind == "negative" and rng.random() < 0.5:
         spec = {"sum": [{"type": "random_walk", "step_std": float(rng.uniform(0.002, 0.03)), "channels": 3},
                         {"type": "constant", "value": [0.0, 0.0, 1.0]}]}
         s = streams.generate(spec, seed=seed, rate_hz=RATE_HZ, duration_s=WINDOW / RATE_HZ, unit="g")
+        return window_ending(np.asarray(s.data, dtype=np.float32), WINDOW)
+    target = kind if kind != "negative" else gestures[rng.integers(3)]
+    seq = [gestures[rng.integers(3)], target] if rng.random() < 0.3 else [target]
+    spec = {"type": "gesture", "gesture": seq, "order": "cycle", "repeat": 1,
+            "lead_s": float(rng.uniform(0.2, 1.5)), "gap_s": float(rng.uniform(1.8, 2.5)), **common}
+    s = streams.generate(spec, seed=seed, rate_hz=RATE_HZ, unit="g")
+    x = np.asarray(s.data, dtype=np.float32)
+    last = s.labels[-1]
+    start, end = int(last.start_s * RATE_HZ), int(round(last.end_s * RATE_HZ))
+    if kind == "negative" and rng.random() < 0.5:   # the target only partly drawn
+        stop = start + int((end - start) * rng.uniform(0.1, 0.5))
+    elif kind == "negative":                        # the gesture is long over
+        stop = end + int(rng.integers(24, 48))
     else:
-        spec = {"type": "gesture", "gesture": CLASSES[label], "lead_s": float(rng.uniform(0.0, 0.6)),
-                "speed": float(rng.uniform(0.8, 1.25)), "amplitude": float(rng.uniform(0.8, 1.2)),
-                "noise": 0.02, "orientation": orient}
-        s = streams.generate(spec, seed=seed, rate_hz=RATE_HZ, unit="g")
-    return window_of(s)
+        stop = end + int(rng.integers(0, 17))
+    if stop > len(x):
+        x = np.concatenate([x, np.repeat(x[-1:], stop - len(x), axis=0)])
+    return window_ending(x, stop)
 
 
 def dataset(n_per_class: int, seed: int):
@@ -62,12 +76,14 @@ def dataset(n_per_class: int, seed: int):
 
 def build_model(tf):
     inp = tf.keras.Input((WINDOW, 3, 1), batch_size=1)
-    x = tf.keras.layers.Conv2D(8, (4, 3), padding="same", activation="relu")(inp)
-    x = tf.keras.layers.MaxPooling2D((3, 3), padding="same")(x)
-    x = tf.keras.layers.Conv2D(16, (4, 1), padding="same", activation="relu")(x)
-    x = tf.keras.layers.MaxPooling2D((3, 1), padding="same")(x)
+    x = tf.keras.layers.Conv2D(16, (4, 3), padding="same", activation="relu")(inp)
+    x = tf.keras.layers.MaxPooling2D((2, 3), padding="same")(x)
+    x = tf.keras.layers.Conv2D(24, (4, 1), padding="same", activation="relu")(x)
+    x = tf.keras.layers.MaxPooling2D((2, 1), padding="same")(x)
+    x = tf.keras.layers.Conv2D(32, (4, 1), padding="same", activation="relu")(x)
+    x = tf.keras.layers.MaxPooling2D((2, 1), padding="same")(x)
     x = tf.keras.layers.Flatten()(x)
-    x = tf.keras.layers.Dense(16, activation="relu")(x)
+    x = tf.keras.layers.Dense(32, activation="relu")(x)
     out = tf.keras.layers.Dense(len(CLASSES), activation="softmax")(x)
     return tf.keras.Model(inp, out)
 
@@ -76,8 +92,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).with_name("magic_wand.tflite")))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--per-class", type=int, default=300)
-    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--per-class", type=int, default=600)
+    ap.add_argument("--epochs", type=int, default=60)
     args = ap.parse_args(argv)
 
     import tensorflow as tf
@@ -101,8 +117,10 @@ def main(argv=None) -> int:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     Path(args.out).write_bytes(converter.convert())
-    # Also save a validation window per class for the scenarios and tests.
-    np.save(Path(args.out).with_suffix(".samples.npy"), np.stack([xv[yv == c][0] for c in range(len(CLASSES))]))
+    # Also save, per class, the validation window the float model is surest of (for tests).
+    prob = model.predict(xv[..., None], verbose=0)
+    best = [int(np.flatnonzero(yv == c)[np.argmax(prob[yv == c, c])]) for c in range(len(CLASSES))]
+    np.save(Path(args.out).with_suffix(".samples.npy"), xv[best])
     print(f"wrote {args.out}")
     return 0
 

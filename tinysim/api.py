@@ -19,6 +19,25 @@ def open_board(platform: str | Path | Platform, firmware: str | Path | Firmware,
     return engine_class(engine)(plat, fw)
 
 
+class UartRecorder:
+    """Collects UART output, and each completed line with the virtual time it ended at."""
+
+    def __init__(self, eng: Engine):
+        self.eng = eng
+        self.data = bytearray()
+        self.lines: list[tuple[float, str]] = []
+        self._partial = bytearray()
+
+    def __call__(self, port: str, data: bytes) -> None:
+        self.data.extend(data)
+        self._partial.extend(data)
+        while b"\n" in self._partial:
+            line, _, rest = bytes(self._partial).partition(b"\n")
+            self.lines.append((round(self.eng.counters().virtual_time_s, 9),
+                               line.decode("utf-8", "replace").rstrip("\r")))
+            self._partial = bytearray(rest)
+
+
 def run(platform: str | Path | Platform, firmware: str | Path | Firmware, *,
         engine: str = "builtin", max_time_s: float | None = None,
         wall_limit_s: float | None = None,
@@ -29,18 +48,18 @@ def run(platform: str | Path | Platform, firmware: str | Path | Firmware, *,
     with open_board(platform, firmware, engine) as eng:
         if prepare is not None:
             prepare(eng)
-        uart = bytearray()
-        eng.on_uart(lambda port, data: uart.extend(data))
+        uart = UartRecorder(eng)
+        eng.on_uart(uart)
         if on_uart is not None:
             eng.on_uart(on_uart)
         try:
             stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
         except KeyboardInterrupt:
             stop = StopInfo("interrupted", detail="interrupted by the user")
-        return make_result(eng, stop, bytes(uart))
+        return make_result(eng, stop, bytes(uart.data), uart.lines)
 
 
-def make_result(eng: Engine, stop: StopInfo, uart: bytes) -> RunResult:
+def make_result(eng: Engine, stop: StopInfo, uart: bytes, lines=()) -> RunResult:
     plat, fw = eng.platform, eng.firmware
     mem = memory_use(fw, plat)
     c = eng.counters()
@@ -64,4 +83,4 @@ def make_result(eng: Engine, stop: StopInfo, uart: bytes) -> RunResult:
         flash_bytes=mem.flash_bytes, ram_static_bytes=mem.ram_static_bytes,
         stack_peak_bytes=eng.stack_peak(),
         stack_size_bytes=(region[1] - region[0]) if region else None,
-        fault=fault, leds=leds, sensors=eng.sensor_report())
+        fault=fault, leds=leds, sensors=eng.sensor_report(), uart_lines=tuple(lines))

@@ -304,15 +304,15 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
             return v - (1 << 32) if v & 0x80000000 else v
         eng.watch_function("tsrt_op_marker",
                            lambda i, c, a: marks.append((signed(a[0]), signed(a[1]), i, c)))
-        uart = bytearray()
-        eng.on_uart(lambda port, data: uart.extend(data))
+        uart = api.UartRecorder(eng)
+        eng.on_uart(uart)
         if on_uart is not None:
             eng.on_uart(on_uart)
         try:
             stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
         except KeyboardInterrupt:
             stop = StopInfo("interrupted", detail="interrupted by the user")
-        run = api.make_result(eng, stop, bytes(uart))
+        run = api.make_result(eng, stop, bytes(uart.data), uart.lines)
         results = _read_results(eng, fw)
         if results is None:
             return run, None

@@ -47,6 +47,7 @@ class RunResult:
     fault: FaultReport | None = None
     leds: dict = field(default_factory=dict)       # name -> {"on": bool, "toggles": int}
     sensors: dict = field(default_factory=dict)    # name -> {"lost_samples": int}
+    uart_lines: tuple = ()                         # (virtual time s, line) per completed line
 
     @property
     def process_exit_code(self) -> int:

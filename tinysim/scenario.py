@@ -53,11 +53,35 @@ class Budgets(_Strict):
     latency_ms: float | None = Field(None, description="per inference, at the board's clock")
 
 
+class LineSpec(_Strict):
+    match: str = Field(description="regex a UART line must match")
+    after: float | str | None = Field(None, description="not before this virtual time")
+    before: float | str | None = Field(None, description="not after this virtual time")
+
+    @field_validator("after", "before")
+    @classmethod
+    def _t(cls, v):
+        return None if v is None else parse_duration(v)
+
+    @field_validator("match")
+    @classmethod
+    def _rx(cls, v):
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"bad regex {v!r}: {e}") from None
+        return v
+
+
 class Expect(_Strict):
     exit_reason: Literal["exit", "fault", "idle", "hang", "time-limit"] | None = None
     exit_code: int | None = None
     uart: list[str] = Field(default_factory=list, description="regexes that must match, in order")
     uart_absent: list[str] = Field(default_factory=list, description="regexes that must not match")
+    lines: list[LineSpec] = Field(default_factory=list,
+                                  description="UART lines in this order, each within its time window "
+                                  "(e.g. the sequence and timing of predicted classes)")
+    lines_only: str | None = Field(None, description="regex: the lines matching it must be exactly `lines`")
     lost_samples_max: int | None = None
     bit_exact: bool | None = None
     budgets: Budgets = Field(default_factory=Budgets)
@@ -235,6 +259,24 @@ def evaluate(e: Expect, run, inf) -> list[Check]:
     for rx in e.uart_absent:
         m = re.compile(rx, re.M).search(run.uart)
         checks.append(Check(f"uart absent /{rx}/", m is None, m.group(0) if m else None, rx))
+    i = 0
+    lines = list(run.uart_lines)
+    for spec in e.lines:
+        rx = re.compile(spec.match)
+        while i < len(lines) and not rx.search(lines[i][1]):
+            i += 1
+        if i == len(lines):
+            checks.append(Check(f"line /{spec.match}/", False, None, _window(spec), "no such line (in order)"))
+            break
+        t, text = lines[i]
+        ok = (spec.after is None or t >= spec.after) and (spec.before is None or t <= spec.before)
+        checks.append(Check(f"line /{spec.match}/", ok, f"{text!r} at {t:.3f}s", _window(spec)))
+        i += 1
+    if e.lines_only is not None:
+        rx = re.compile(e.lines_only)
+        got = [text for _, text in lines if rx.search(text)]
+        want = len(e.lines)
+        checks.append(Check(f"only {want} lines /{e.lines_only}/", len(got) == want, got, want))
     if e.lost_samples_max is not None:
         lost = sum(s["lost_samples"] for s in run.sensors.values())
         checks.append(Check("lost samples", lost <= e.lost_samples_max, lost, e.lost_samples_max))
@@ -251,6 +293,12 @@ def evaluate(e: Expect, run, inf) -> list[Check]:
             ok = measured is not None and measured <= budget
             checks.append(Check(f"{name} budget", ok, measured, budget))
     return checks
+
+
+def _window(spec) -> str:
+    lo = "" if spec.after is None else f"{spec.after:g}s"
+    hi = "" if spec.before is None else f"{spec.before:g}s"
+    return f"[{lo}, {hi}]" if lo or hi else "any time"
 
 
 def discover(paths: list[str | Path]) -> list[Path]:

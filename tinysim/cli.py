@@ -63,7 +63,7 @@ def _cmd_run(args) -> int:
         if inference is not None:
             print(render.inference_text(inference))
     code = result.process_exit_code
-    if code == 0 and inference is not None and not inference.bit_exact:
+    if code == 0 and inference is not None and inference.bit_exact is False:
         code = 1
     return code
 

@@ -246,12 +246,12 @@ class InferenceReport:
     outputs: tuple[list, ...]           # raw output values as lists (per output tensor)
     outputs_dequantized: tuple[list | None, ...]
     reference: tuple[list, ...]         # TFLM on the same input
-    bit_exact: bool
+    bit_exact: bool | None              # None: the firmware does not publish its outputs
     mismatched_bytes: int
     instructions_per_inference: int
     cycles_per_inference: int           # estimated (timing table)
     latency_ms: float                   # cycles / board clock
-    arena_planned_bytes: int
+    arena_planned_bytes: int | None
     arena_tflm_bytes: int | None        # TFLM's RecordingMicroAllocator total for the same model
     arena_peak_bytes: int | None        # painted arena scanned after the run
     stack_peak_bytes: int | None
@@ -314,37 +314,46 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
             stop = StopInfo("interrupted", detail="interrupted by the user")
         run = api.make_result(eng, stop, bytes(uart.data), uart.lines)
         results = _read_results(eng, fw)
-        if results is None:
-            return run, None
-        status, planned, outs, err = results
-        if status != 0:
-            raise ModelError(f"{model_path}: the firmware rejected the model: {err}")
-        raw = tuple(np.frombuffer(b, dtype=np.dtype(t.dtype)).reshape(t.shape)
-                    for b, t in zip(outs, info.outputs))
         arena_peak = eng.m.painted_peak(*arena) if arena is not None and hasattr(eng, "m") else None
         overhead = _marker_overhead(eng)
     ops, per_inf = _profile(marks, info, overhead)
+    types = _op_types(ops)
+    common = dict(instructions_per_inference=per_inf[0], cycles_per_inference=per_inf[1],
+                  latency_ms=per_inf[1] / plat.clock_hz * 1e3, arena_tflm_bytes=ref.arena_used_bytes,
+                  arena_peak_bytes=arena_peak, stack_peak_bytes=run.stack_peak_bytes,
+                  model_flash_bytes=len(model), code_flash_bytes=run.flash_bytes, ops=tuple(ops),
+                  op_types=types)
+    if results is None:
+        # An application firmware (it takes its inputs from sensors): profile and memory only.
+        return run, InferenceReport(model=str(model_path), inputs_source="firmware", outputs=(),
+                                    outputs_dequantized=(), reference=(), bit_exact=None,
+                                    mismatched_bytes=0, arena_planned_bytes=None, **common)
+    status, planned, outs, err = results
+    if status != 0:
+        raise ModelError(f"{model_path}: the firmware rejected the model: {err}")
+    raw = tuple(np.frombuffer(b, dtype=np.dtype(t.dtype)).reshape(t.shape)
+                for b, t in zip(outs, info.outputs))
     mism = sum(int(np.count_nonzero(a.view(np.uint8) != np.ascontiguousarray(b).view(np.uint8)))
                for a, b in zip(raw, ref.outputs))
     deq = tuple(None if t.scale is None or np.dtype(t.dtype).kind == "f" else
                 ((r.astype(np.float64) - t.zero_point) * t.scale).round(7).tolist()
                 for r, t in zip(raw, info.outputs))
+    rep = InferenceReport(
+        model=str(model_path), inputs_source=str(input_path) if input_path else f"random(seed={seed})",
+        outputs=tuple(r.tolist() for r in raw), outputs_dequantized=deq,
+        reference=tuple(np.asarray(r).tolist() for r in ref.outputs), bit_exact=mism == 0,
+        mismatched_bytes=mism, arena_planned_bytes=planned, **common)
+    return run, rep
+
+
+def _op_types(ops) -> dict:
     types: dict[str, dict] = {}
     for op in ops:
         d = types.setdefault(op.op, {"count": 0, "instructions": 0, "cycles": 0})
         d["count"] += 1
         d["instructions"] += op.instructions
         d["cycles"] += op.cycles
-    rep = InferenceReport(
-        model=str(model_path), inputs_source=str(input_path) if input_path else f"random(seed={seed})",
-        outputs=tuple(r.tolist() for r in raw), outputs_dequantized=deq,
-        reference=tuple(np.asarray(r).tolist() for r in ref.outputs), bit_exact=mism == 0,
-        mismatched_bytes=mism, instructions_per_inference=per_inf[0], cycles_per_inference=per_inf[1],
-        latency_ms=per_inf[1] / plat.clock_hz * 1e3, arena_planned_bytes=planned,
-        arena_tflm_bytes=ref.arena_used_bytes, arena_peak_bytes=arena_peak,
-        stack_peak_bytes=run.stack_peak_bytes, model_flash_bytes=len(model),
-        code_flash_bytes=run.flash_bytes, ops=tuple(ops), op_types=types)
-    return run, rep
+    return types
 
 
 def _symbol_range(fw, name):

@@ -58,12 +58,15 @@ def inference_text(inf) -> str:
         if deq is not None:
             lines.append(f"  dequantized   {_short(deq)}")
         lines.append(f"  TFLM          {_short(ref)}")
-    verdict = "bit-exact with TFLM" if inf.bit_exact else f"DIFFERS from TFLM in {inf.mismatched_bytes} bytes"
+    verdict = ("not published by this firmware" if inf.bit_exact is None else
+               "bit-exact with TFLM" if inf.bit_exact else f"DIFFERS from TFLM in {inf.mismatched_bytes} bytes")
     lines += [
         f"match           {verdict}",
         f"per inference   {inf.instructions_per_inference:,} instructions, "
         f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms",
-        f"arena           planned {inf.arena_planned_bytes:,} bytes; TFLM arena_used_bytes "
+        f"arena           planned "
+        + (f"{inf.arena_planned_bytes:,} bytes" if inf.arena_planned_bytes is not None else "n/a")
+        + "; TFLM arena_used_bytes "
         + (f"{inf.arena_tflm_bytes:,}" if inf.arena_tflm_bytes is not None else "n/a")
         + (f"; peak written {inf.arena_peak_bytes:,}" if inf.arena_peak_bytes is not None else ""),
         f"flash           model {inf.model_flash_bytes:,} bytes, code {inf.code_flash_bytes:,} bytes",

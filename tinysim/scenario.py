@@ -73,6 +73,23 @@ class LineSpec(_Strict):
         return v
 
 
+class ValueSpec(_Strict):
+    match: str = Field(description="regex with one group capturing a number, e.g. 'score=(\\d+)'")
+    min: float | None = None
+    max: float | None = None
+    at_least: int = Field(1, description="lines that must match")
+
+    @field_validator("match")
+    @classmethod
+    def _rx(cls, v):
+        try:
+            if re.compile(v).groups < 1:
+                raise ValueError(f"regex {v!r} needs a group capturing the number")
+        except re.error as e:
+            raise ValueError(f"bad regex {v!r}: {e}") from None
+        return v
+
+
 class Expect(_Strict):
     exit_reason: Literal["exit", "fault", "idle", "hang", "time-limit"] | None = None
     exit_code: int | None = None
@@ -82,6 +99,9 @@ class Expect(_Strict):
                                   description="UART lines in this order, each within its time window "
                                   "(e.g. the sequence and timing of predicted classes)")
     lines_only: str | None = Field(None, description="regex: the lines matching it must be exactly `lines`")
+    values: list[ValueSpec] = Field(default_factory=list,
+                                    description="numbers printed on UART lines (e.g. an anomaly score) "
+                                    "that must stay within [min, max]")
     lost_samples_max: int | None = None
     bit_exact: bool | None = None
     budgets: Budgets = Field(default_factory=Budgets)
@@ -188,7 +208,7 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     default_rate = 16000.0 if s.channel == "pcm" else 1000.0
     if s.generate is not None:
         stream = st.generate(s.generate, seed=sc.spec.seed, rate_hz=s.rate_hz or default_rate,
-                             duration_s=None, unit=unit, doc=sc.doc, at=("streams", i, "generate"),
+                             duration_s=sc.spec.duration, unit=unit, doc=sc.doc, at=("streams", i, "generate"),
                              base_dir=sc.path.parent, error=ScenarioError)
     else:
         stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
@@ -234,7 +254,8 @@ def _run(sc: Scenario) -> ScenarioResult:
     metrics = {"cycles": run.cycles, "instructions": run.instructions, "flash_bytes": run.flash_bytes,
                "ram_bytes": run.ram_static_bytes, "stack_bytes": run.stack_peak_bytes}
     if inf is not None:
-        metrics |= {"arena_bytes": inf.arena_planned_bytes, "cycles_per_inference": inf.cycles_per_inference}
+        metrics |= {"arena_bytes": inf.arena_planned_bytes if inf.arena_planned_bytes is not None
+                    else inf.arena_peak_bytes, "cycles_per_inference": inf.cycles_per_inference}
     ok = all(c.passed for c in checks)
     if spec.must_fail:
         checks.append(Check("must fail", not ok, "failed" if not ok else "passed", "an expectation fails"))
@@ -277,6 +298,16 @@ def evaluate(e: Expect, run, inf) -> list[Check]:
         got = [text for _, text in lines if rx.search(text)]
         want = len(e.lines)
         checks.append(Check(f"only {want} lines /{e.lines_only}/", len(got) == want, got, want))
+    for v in e.values:
+        rx = re.compile(v.match)
+        nums = [float(m.group(1)) for _, text in lines for m in [rx.search(text)] if m]
+        if len(nums) < v.at_least:
+            checks.append(Check(f"values /{v.match}/", False, f"{len(nums)} lines", f">= {v.at_least} lines"))
+            continue
+        lo, hi = (min(nums), max(nums)) if nums else (None, None)
+        ok = (v.min is None or lo >= v.min) and (v.max is None or hi <= v.max)
+        rng = f"[{'' if v.min is None else f'{v.min:g}'}, {'' if v.max is None else f'{v.max:g}'}]"
+        checks.append(Check(f"values /{v.match}/", ok, f"{lo:g}..{hi:g} over {len(nums)} lines", rng))
     if e.lost_samples_max is not None:
         lost = sum(s["lost_samples"] for s in run.sensors.values())
         checks.append(Check("lost samples", lost <= e.lost_samples_max, lost, e.lost_samples_max))
@@ -287,7 +318,9 @@ def evaluate(e: Expect, run, inf) -> list[Check]:
     for name, measured, budget in (
             ("flash", run.flash_bytes, b.flash_bytes), ("RAM", run.ram_static_bytes, b.ram_bytes),
             ("stack", run.stack_peak_bytes, b.stack_bytes), ("cycles", run.cycles, b.cycles),
-            ("arena", inf.arena_planned_bytes if inf else None, b.arena_bytes),
+            # the arena the runtime planned, or (firmware that does not publish it) the painted peak
+            ("arena", (inf.arena_planned_bytes if inf.arena_planned_bytes is not None
+                       else inf.arena_peak_bytes) if inf else None, b.arena_bytes),
             ("latency ms", round(inf.latency_ms, 4) if inf else None, b.latency_ms)):
         if budget is not None:
             ok = measured is not None and measured <= budget

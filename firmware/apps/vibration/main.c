@@ -1,0 +1,159 @@
+/*
+ * vibration (nano33ble) - anomaly detection on a rotating machine: LSM9DS1 accelerometer at
+ * 952 Hz (TWIM0, FIFO) -> 256-sample windows of the x axis, hop 128 -> power spectrum in 16
+ * bands, log10(1 + 1e4 * power) (as models/train_anomaly.py computes it) -> the int8
+ * autoencoder in the model partition (models/anomaly.tflite) -> anomaly score = mean squared
+ * reconstruction error. UART: "vibration: score=<score x 1e5> t=<ms>" per window, and
+ * "ALARM: vibration anomaly" (LED on) when the score exceeds ALARM_SCORE.
+ */
+#include "tinysim.h"
+#include "board_regs.h"
+#include "tsrt.h"
+
+#define N 256
+#define HOP 128
+#define BANDS 16
+#ifndef ALARM_SCORE
+#define ALARM_SCORE 300                /* x 1e-5: healthy machines score below 60 in training */
+#endif
+
+#define TWIM0_BASE            0x40003000u
+#define TWIM_TASKS_STARTTX    REG32(TWIM0_BASE + 0x008u)
+#define TWIM_EVENTS_STOPPED   REG32(TWIM0_BASE + 0x104u)
+#define TWIM_EVENTS_ERROR     REG32(TWIM0_BASE + 0x124u)
+#define TWIM_SHORTS           REG32(TWIM0_BASE + 0x200u)
+#define TWIM_ENABLE           REG32(TWIM0_BASE + 0x500u)
+#define TWIM_PSEL_SCL         REG32(TWIM0_BASE + 0x508u)
+#define TWIM_PSEL_SDA         REG32(TWIM0_BASE + 0x50Cu)
+#define TWIM_RXD_PTR          REG32(TWIM0_BASE + 0x534u)
+#define TWIM_RXD_MAXCNT       REG32(TWIM0_BASE + 0x538u)
+#define TWIM_TXD_PTR          REG32(TWIM0_BASE + 0x544u)
+#define TWIM_TXD_MAXCNT       REG32(TWIM0_BASE + 0x548u)
+#define TWIM_ADDRESS          REG32(TWIM0_BASE + 0x588u)
+#define SYST_CSR              REG32(0xE000E010u)
+#define SYST_RVR              REG32(0xE000E014u)
+#define SYST_CVR              REG32(0xE000E018u)
+
+float cosf(float);
+float sinf(float);
+float log10f(float);
+
+extern const uint8_t __model_partition_start__[];
+static uint8_t tx[2], rx[6];
+static float ring[N], cos_t[N], sin_t[N];
+static int count, since;
+static volatile uint32_t ticks;
+static uint8_t arena[8 * 1024] __attribute__((aligned(16), section(".noinit.arena")));
+static tsrt_model model;
+
+void SysTick_Handler(void);
+void SysTick_Handler(void) { ticks++; }
+
+static int twim(unsigned ntx, unsigned nrx)
+{
+    TWIM_TXD_PTR = (uint32_t)(uintptr_t)tx;
+    TWIM_TXD_MAXCNT = ntx;
+    TWIM_RXD_PTR = (uint32_t)(uintptr_t)rx;
+    TWIM_RXD_MAXCNT = nrx;
+    TWIM_SHORTS = nrx ? ((1u << 7) | (1u << 12)) : (1u << 9);
+    TWIM_TASKS_STARTTX = 1;
+    while (!TWIM_EVENTS_STOPPED)
+        if (TWIM_EVENTS_ERROR) { TWIM_EVENTS_ERROR = 0; return -1; }
+    TWIM_EVENTS_STOPPED = 0;
+    return 0;
+}
+
+static int reg_write(uint8_t reg, uint8_t v) { tx[0] = reg; tx[1] = v; return twim(2, 0); }
+static int reg_read(uint8_t reg, unsigned n) { tx[0] = reg; return twim(1, n); }
+
+static int32_t score_window(void)
+{
+    float feat[BANDS] = {0};
+    int start = count % N;                       /* oldest sample in the ring */
+    for (int k = 0; k < N / 2; k++) {
+        float re = 0, im = 0;
+        for (int n = 0; n < N; n++) {
+            float x = ring[(start + n) % N];
+            int idx = (k * n) % N;
+            re += cos_t[idx] * x;
+            im += sin_t[idx] * x;
+        }
+        feat[k / (N / 2 / BANDS)] += (re * re + im * im) / (float)(N * N);
+    }
+    const tsrt_tensor *in = tsrt_input(&model, 0), *out = tsrt_output(&model, 0);
+    float is = tsrt_tensor_scale(in), os = tsrt_tensor_scale(out);
+    int32_t iz = tsrt_tensor_zero_point(in), oz = tsrt_tensor_zero_point(out);
+    int8_t *q = tsrt_input_data(&model, 0);
+    for (int b = 0; b < BANDS; b++) {
+        feat[b] = log10f(1.0f + 1e4f * feat[b]);
+        float v = feat[b] / is;
+        int32_t r = (int32_t)(v < 0 ? v - 0.5f : v + 0.5f) + iz;
+        q[b] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+    }
+    if (tsrt_invoke(&model) != 0)
+        return -1;
+    const int8_t *y = tsrt_output_data(&model, 0);
+    float err = 0;
+    for (int b = 0; b < BANDS; b++) {
+        float d = (float)(y[b] - oz) * os - feat[b];
+        err += d * d;
+    }
+    return (int32_t)(err / BANDS * 1e5f + 0.5f);
+}
+
+int main(void)
+{
+    board_init();
+    const uint32_t *hdr = (const uint32_t *)__model_partition_start__;
+    if (hdr[0] != 0x314D5354u ||         /* "TSM1" */
+        tsrt_init(&model, __model_partition_start__ + 16, hdr[1], arena, sizeof arena) != 0) {
+        console_printf("vibration: model rejected: %s\n", tsrt_error(&model));
+        return 3;
+    }
+    for (int i = 0; i < N; i++) {
+        cos_t[i] = cosf(6.2831853f * (float)i / N);
+        sin_t[i] = sinf(6.2831853f * (float)i / N);
+    }
+    TWIM_PSEL_SCL = 15;
+    TWIM_PSEL_SDA = 14;
+    TWIM_ADDRESS = 0x6B;
+    TWIM_ENABLE = 6;
+    if (reg_read(0x0F, 1) != 0 || rx[0] != 0x68) {
+        console_printf("vibration: no LSM9DS1\n");
+        return 2;
+    }
+    reg_write(0x10, 0x00);               /* gyro off */
+    reg_write(0x20, 0xC0);               /* CTRL_REG6_XL: 952 Hz, +-2 g */
+    reg_write(0x23, 0x02);               /* FIFO_EN */
+    reg_write(0x2E, 0xC0);               /* continuous mode */
+    console_printf("vibration: monitoring at 952 Hz, alarm above %d\n", ALARM_SCORE);
+
+    SYST_RVR = BOARD_CPU_HZ / 50 - 1;    /* 20 ms */
+    SYST_CVR = 0;
+    SYST_CSR = 7;
+    for (;;) {
+        __asm__ volatile("wfi");
+        if (reg_read(0x2F, 1) != 0)
+            continue;
+        int n = rx[0] & 0x3F;
+        while (n-- > 0) {
+            reg_read(0x28, 6);
+            ring[count % N] = (float)(int16_t)(rx[0] | rx[1] << 8) * 0.000061f;
+            count++;
+            since++;
+        }
+        if (count >= N && since >= HOP) {
+            since -= HOP;
+            int32_t s = score_window();
+            if (s < 0)
+                return 3;
+            console_printf("vibration: score=%ld t=%u\n", (long)s, (unsigned)(ticks * 20));
+            if (s > ALARM_SCORE) {
+                console_printf("ALARM: vibration anomaly\n");
+                led_set(1);
+            } else {
+                led_set(0);
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@
 
 #define WINDOW 64
 #define STEP 8
-#define THRESHOLD 80                   /* percent */
+#define THRESHOLD 70                   /* percent, in two classifications in a row */
 
 #define TWIM0_BASE            0x40003000u
 #define TWIM_TASKS_STARTTX    REG32(TWIM0_BASE + 0x008u)
@@ -139,6 +139,9 @@ int main(void)
             int p = 0, c = classify(&p);
             if (c < 0)
                 return 3;
+#ifdef MW_TRACE
+            console_printf("trace: %s p=%d t=%u\n", NAMES[c], p, (unsigned)(ticks * 20));
+#endif
             int now = (c != 3 && p >= THRESHOLD) ? c : -1;
             if (now >= 0 && now == prev && now != last) {
                 console_printf("gesture: %s p=%d t=%u\n", NAMES[c], p, (unsigned)(ticks * 20));

@@ -7,7 +7,8 @@ as log10(1 + 1e4 * band power). An autoencoder (16 -> 8 -> 4 -> 8 -> 16, int8) l
 healthy machines only; the anomaly score is the mean squared reconstruction error.
 Needs the `train` extra (TensorFlow):
 
-    python models/train_anomaly.py [--out models/anomaly.tflite]
+    python models/train_anomaly.py                      # nano33ble, LSM9DS1 at 952 Hz
+    python models/train_anomaly.py --rate 800 --out models/anomaly_800hz.tflite   # hifive1
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from tinysim import streams
 
-RATE_HZ = 952.0
+RATE_HZ = 952.0        # the LSM9DS1's rate on the Nano 33 BLE Sense; --rate 800 for the ADXL345
 N = 256
 BANDS = 16
 
@@ -34,13 +35,13 @@ def features(x: np.ndarray) -> np.ndarray:
     return np.log10(1.0 + 1e4 * bands).astype(np.float32)
 
 
-def machine(seed: int, faulty: bool, seconds: float = 3.0) -> np.ndarray:
+def machine(seed: int, faulty: bool, seconds: float = 3.0, rate: float = RATE_HZ) -> np.ndarray:
     rng = np.random.default_rng(seed)
     spec = {"type": "vibration", "rpm": float(rng.uniform(2800, 3100)),
             "imbalance": float(rng.uniform(0.02, 0.06)), "misalignment": float(rng.uniform(0, 0.02)),
             "bearing_fault": float(rng.uniform(0.05, 0.2)) if faulty else 0.0,
             "noise": float(rng.uniform(0.004, 0.01))}
-    s = streams.generate(spec, seed=seed, rate_hz=RATE_HZ, duration_s=seconds, unit="g")
+    s = streams.generate(spec, seed=seed, rate_hz=rate, duration_s=seconds, unit="g")
     x = np.asarray(s.data[:, 0], dtype=np.float64)
     return np.stack([features(x[i:i + N]) for i in range(0, len(x) - N + 1, N // 2)])
 
@@ -50,13 +51,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).with_name("anomaly.tflite")))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--machines", type=int, default=120)
+    ap.add_argument("--rate", type=float, default=RATE_HZ, help="sample rate of the accelerometer")
     args = ap.parse_args(argv)
 
     import tensorflow as tf
     tf.keras.utils.set_random_seed(args.seed)
-    train = np.concatenate([machine(args.seed * 10_000 + i, False) for i in range(args.machines)])
-    normal = np.concatenate([machine(900_000 + i, False) for i in range(20)])
-    faulty = np.concatenate([machine(800_000 + i, True) for i in range(20)])
+    r = args.rate
+    train = np.concatenate([machine(args.seed * 10_000 + i, False, rate=r) for i in range(args.machines)])
+    normal = np.concatenate([machine(900_000 + i, False, rate=r) for i in range(20)])
+    faulty = np.concatenate([machine(800_000 + i, True, rate=r) for i in range(20)])
 
     inp = tf.keras.Input((BANDS,), batch_size=1)
     h = tf.keras.layers.Dense(8, activation="relu")(inp)

@@ -96,3 +96,29 @@ def test_pdm_microphone_dma_with_wfi(fw):
     # 8 buffers x 256 samples at 16 kHz = 128 ms of virtual time, spent mostly asleep in WFI
     assert 0.128 <= c.virtual_time_s < 0.135
     assert c.instructions < c.cycles / 50
+
+
+def test_adxl345_watermark_interrupt_through_gpio_and_plic(fw):
+    """INT1 (watermark, 16 samples) -> GPIO2 rising edge -> PLIC source 10 -> MEI; the core
+    sleeps in WFI in between."""
+    r = api.run("hifive1", fw("hifive1", "accel_irq"), max_time_s=3)
+    assert (r.exit_reason, r.exit_code) == ("exit", 0), r.uart
+    assert "64 samples in 4 interrupts, last z=1000 mg" in r.uart
+    assert 0.64 <= r.virtual_time_s < 0.66          # 64 samples at 100 Hz
+    assert r.instructions < r.cycles / 1000          # asleep, not polling
+    assert r.sensors["accel"]["lost_samples"] == 0
+
+
+def test_plic_claim_complete_registers(fw):
+    with api.open_board("hifive1", fw("hifive1", "hello")) as b:
+        plic = b.m.peripherals["plic"]
+        b.write_memory(0x0C000000 + 4 * 10, (3).to_bytes(4, "little"))     # priority 3
+        b.write_memory(0x0C002000, (1 << 10).to_bytes(4, "little"))         # enable source 10
+        plic.set_level(10, True)
+        assert int.from_bytes(b.read_memory(0x0C001000, 4), "little") & (1 << 10)
+        assert int.from_bytes(b.read_memory(0x0C200004, 4), "little") == 10      # claim
+        assert not plic.meip()                                                 # in service
+        b.write_memory(0x0C200004, (10).to_bytes(4, "little"))              # complete, still high
+        assert plic.meip()
+        b.write_memory(0x0C200000, (3).to_bytes(4, "little"))               # threshold 3 masks it
+        assert not plic.meip()

@@ -53,7 +53,8 @@ _start:
  *
  * Interrupts: saves the caller-saved registers (ra, t0-t6, a0-a7) on the
  * current stack, calls mtimer_handler() for the machine timer interrupt
- * (mcause = 0x80000007) and returns with mret. Any other interrupt is
+ * (mcause = 0x80000007) or external_handler() for the PLIC's machine external interrupt
+ * (mcause = 0x8000000b) and returns with mret. Any other interrupt is
  * treated as a fault.
  *
  * Exceptions (mcause bit 31 clear: access faults, illegal instruction,
@@ -92,8 +93,13 @@ trap_entry:
 
     csrr    a0, mcause
     li      t0, 0x80000007          /* machine timer interrupt */
+    beq     a0, t0, 7f
+    li      t0, 0x8000000b          /* machine external interrupt (PLIC) */
     bne     a0, t0, trap_bad_irq
-    call    mtimer_handler
+    call    external_handler
+    j       8f
+7:  call    mtimer_handler
+8:
 
     lw      ra,  0(sp)
     lw      t0,  4(sp)

@@ -68,7 +68,9 @@ class Machine:
         self.counter = N.BlockCounter(self._code_regions())
         self.counter.attach(self.uc)
         self.core = CoreCls(self)
+        self.plic = None
         self.peripherals = {p.name: create_peripheral(self, p) for p in platform.peripherals}
+        self.plic = next((p for p in self.peripherals.values() if p.model == "sifive.plic"), None)
         self.core.map_peripherals()
         self._map_peripherals()
         self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
@@ -174,12 +176,20 @@ class Machine:
 
     # -- peripherals --------------------------------------------------------------------------
     def _map_peripherals(self):
+        # One mapping per run of 4 KB pages that hold the same peripherals (a 64 MB PLIC is
+        # one mapping, not 16k).
         pages: dict[int, list] = {}
         for p in self.peripherals.values():
             for page in range(p.base & ~0xFFF, p.base + p.size, 0x1000):
                 pages.setdefault(page, []).append(p)
-        for page, periphs in pages.items():
-            self.map_mmio(page, 0x1000, periphs)
+        start = prev = None
+        for page in sorted(pages) + [None]:
+            if start is not None and (page is None or page != prev + 0x1000 or pages[page] != pages[start]):
+                self.map_mmio(start, prev + 0x1000 - start, pages[start])
+                start = None
+            if page is not None and start is None:
+                start = page
+            prev = page
 
     def map_mmio(self, base: int, size: int, periphs: list):
         """Map ``size`` bytes at ``base``; accesses go to the peripheral covering the address."""

@@ -180,6 +180,8 @@ class Riscv(CoreBase):
 
     def _pending_causes(self) -> list[int]:
         causes = []
+        if self.m.plic is not None and self.m.plic.meip():
+            causes.append(11)
         if self.clint is not None:
             if self.clint.msip:
                 causes.append(3)

@@ -6,6 +6,80 @@ from collections import deque
 from . import BusMaster, GpioLeds, Peripheral
 
 
+class Plic(Peripheral):
+    """SiFive PLIC (FE310-G002: 52 sources, 3-bit priorities, one hart in M-mode): priority,
+    pending, enable, threshold, claim/complete. Sources are level-triggered through their
+    gateways: a claimed source is not pending again until it is completed."""
+    model = "sifive.plic"
+    PENDING, ENABLE, THRESHOLD, CLAIM = 0x1000, 0x2000, 0x200000, 0x200004
+
+    def __init__(self, machine, spec):
+        super().__init__(machine, spec)
+        self.n = int(self.options.get("sources", 52))
+        self.priority = [0] * (self.n + 1)
+        self.levels = 0
+        self.pending = 0
+        self.in_service = 0
+        self.enable = 0
+        self.threshold = 0
+
+    def set_level(self, source: int, level: bool):
+        bit = 1 << source
+        was = self.meip()
+        self.levels = (self.levels | bit) if level else (self.levels & ~bit)
+        if level and not self.in_service & bit:
+            self.pending |= bit
+        elif not level:
+            self.pending &= ~bit
+        if self.meip() != was:
+            self.m.request_stop()
+
+    def _best(self) -> int:
+        best, prio = 0, self.threshold
+        for s in range(1, self.n + 1):
+            if self.pending >> s & 1 and self.enable >> s & 1 and self.priority[s] > prio:
+                best, prio = s, self.priority[s]
+        return best
+
+    def meip(self) -> bool:
+        return self._best() != 0
+
+    def read(self, off, size):
+        if off < 4 * (self.n + 1):
+            return self.priority[off // 4]
+        if self.PENDING <= off < self.PENDING + 8:
+            return (self.pending >> (8 * (off - self.PENDING))) & 0xFFFFFFFF
+        if self.ENABLE <= off < self.ENABLE + 8:
+            return (self.enable >> (8 * (off - self.ENABLE))) & 0xFFFFFFFF
+        if off == self.THRESHOLD:
+            return self.threshold
+        if off == self.CLAIM:
+            s = self._best()
+            if s:
+                self.pending &= ~(1 << s)
+                self.in_service |= 1 << s
+            return s
+        return 0
+
+    def write(self, off, size, value):
+        if off < 4 * (self.n + 1):
+            if off:
+                self.priority[off // 4] = value & 7
+        elif self.ENABLE <= off < self.ENABLE + 8:
+            shift = 8 * (off - self.ENABLE)
+            self.enable = (self.enable & ~(0xFFFFFFFF << shift)) | ((value & 0xFFFFFFFF) << shift)
+        elif off == self.THRESHOLD:
+            self.threshold = value & 7
+        elif off == self.CLAIM:                          # complete
+            bit = 1 << (value & 0x3F)
+            self.in_service &= ~bit
+            if self.levels & bit:
+                self.pending |= bit
+        else:
+            return
+        self.m.request_stop()
+
+
 class SifiveUart(Peripheral):
     """UART: the TX FIFO drains at once; RX bytes can be queued by the host."""
     model = "sifive.uart"
@@ -59,25 +133,67 @@ class Prci(Peripheral):
 
 
 class Fe310Gpio(Peripheral):
+    """GPIO: outputs (LEDs follow them), inputs driven by devices (e.g. a sensor's INT pin),
+    and the pin interrupts: rise/fall/high/low *_ie and *_ip (write 1 to clear); each pin is a
+    PLIC source (``options: {plic_base_source: 8}`` as on the FE310-G002)."""
     model = "fe310.gpio"
     INPUT_VAL, INPUT_EN, OUTPUT_EN, OUTPUT_VAL, OUT_XOR = 0x00, 0x04, 0x08, 0x0C, 0x40
+    RISE_IE, RISE_IP, FALL_IE, FALL_IP, HIGH_IE, HIGH_IP, LOW_IE, LOW_IP = range(0x18, 0x38, 4)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.leds = GpioLeds(machine, spec.name)
         self.inputs = 0
+        self.ip = {self.RISE_IP: 0, self.FALL_IP: 0, self.HIGH_IP: 0, self.LOW_IP: 0}
+        self.active = 0                 # pins whose PLIC source is driven high
 
     def read(self, off, size):
         if off == self.INPUT_VAL:
             en = self.regs.get(self.INPUT_EN, 0)
             out = self._pins()
             return (self.inputs | out) & en
+        if off in self.ip:
+            self._levels()
+            return self.ip[off]
         return super().read(off, size)
 
     def write(self, off, size, value):
+        if off in self.ip:
+            self.ip[off] &= ~value
+            self._levels()
+            return
         super().write(off, size, value & 0xFFFFFFFF)
         if off in (self.OUTPUT_VAL, self.OUTPUT_EN, self.OUT_XOR):
             self.leds.update(self._pins())
+        if off in (self.RISE_IE, self.FALL_IE, self.HIGH_IE, self.LOW_IE):
+            self._levels()
+
+    def set_input(self, pin: int, level: bool):
+        """A device drives an input pin (edges set rise_ip/fall_ip as on silicon)."""
+        bit = 1 << pin
+        old = bool(self.inputs & bit)
+        self.inputs = (self.inputs | bit) if level else (self.inputs & ~bit)
+        if level and not old:
+            self.ip[self.RISE_IP] |= bit
+        elif old and not level:
+            self.ip[self.FALL_IP] |= bit
+        self._levels()
+
+    def _levels(self):
+        """Drive each pin's PLIC source: pending while any enabled condition holds."""
+        self.ip[self.HIGH_IP] |= self.inputs
+        self.ip[self.LOW_IP] |= ~self.inputs & 0xFFFFFFFF
+        active = 0
+        for ie, ip in ((self.RISE_IE, self.RISE_IP), (self.FALL_IE, self.FALL_IP),
+                       (self.HIGH_IE, self.HIGH_IP), (self.LOW_IE, self.LOW_IP)):
+            active |= self.regs.get(ie, 0) & self.ip[ip]
+        changed, self.active = active ^ self.active, active
+        plic = self.m.plic
+        if plic is not None and changed:
+            base = int(self.options.get("plic_base_source", 8))
+            for pin in range(32):
+                if changed >> pin & 1:
+                    plic.set_level(base + pin, bool(active >> pin & 1))
 
     def _pins(self) -> int:
         return (self.regs.get(self.OUTPUT_VAL, 0) ^ self.regs.get(self.OUT_XOR, 0)) & \

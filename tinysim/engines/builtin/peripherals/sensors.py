@@ -36,7 +36,7 @@ class I2cDevice:
 
     def get_state(self) -> dict:
         import copy
-        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in ("m", "options")}
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in ("m", "options", "event")}
 
     def set_state(self, state: dict) -> None:
         import copy
@@ -218,8 +218,10 @@ class Adxl345(I2cDevice):
 
     Modelled: DEVID, BW_RATE (output data rate), POWER_CTL (measure), DATA_FORMAT (range,
     FULL_RES, justify not modelled), DATAX0..DATAZ1, FIFO_CTL (bypass / FIFO / stream),
-    FIFO_STATUS, INT_SOURCE (DATA_READY, watermark, overrun). 32-level FIFO; samples that
-    find it full are counted as lost (in bypass mode: a sample overwritten unread).
+    FIFO_STATUS, INT_ENABLE/INT_MAP/INT_SOURCE (DATA_READY, watermark, overrun) and the INT1 and
+    INT2 pins, wired by the platform file to GPIO inputs (``int1: {peripheral: gpio, pin: 2}``).
+    32-level FIFO; samples that find it full are counted as lost (in bypass mode: a sample
+    overwritten unread).
     """
     model = "adxl345"
     FIFO_DEPTH = 32
@@ -236,6 +238,8 @@ class Adxl345(I2cDevice):
         self.unread = False
         self.overrun = False
         self.lost = 0
+        self.pins = {k: options.get(k) for k in ("int1", "int2") if options.get(k)}
+        self.event = None
 
     def attach(self, channel: str, data, rate_hz: float):
         if channel != "accel":
@@ -256,6 +260,39 @@ class Adxl345(I2cDevice):
         odr = self._odr()
         if odr != self.accel.odr:
             self.accel.odr, self.accel.t0, self.accel.taken = odr, self.m.cycles, 0
+        self._drive_pins()
+
+    # -- interrupt pins ------------------------------------------------------------------------
+    def _int_source(self) -> int:
+        avail = bool(self.fifo) if self._mode() else self.unread
+        wm = bool(self._mode()) and len(self.fifo) >= max(1, self.regs[0x38] & 0x1F)
+        return (0x80 if avail else 0) | (0x02 if wm else 0) | (0x01 if self.overrun else 0)
+
+    def _drive_pins(self):
+        """Set the INT pins from the enabled sources, and wake up at the next sample while
+        any source is enabled (a pin can only change when a sample arrives or is read)."""
+        if not self.pins:
+            return
+        active = self._int_source() & self.regs[0x2E]
+        to_int2 = self.regs[0x2F]
+        levels = {"int1": bool(active & ~to_int2), "int2": bool(active & to_int2)}
+        for name, wire in self.pins.items():
+            gpio = self.m.peripherals.get(wire["peripheral"])
+            pin = int(wire["pin"])
+            if gpio is not None and bool(gpio.inputs >> pin & 1) != levels[name]:
+                gpio.set_input(pin, levels[name])
+        if self.event is not None:
+            self.event.cancelled = True
+            self.event = None
+        if self.regs[0x2E] and self.accel.odr > 0:
+            # the cycle at which sample `taken` (0-based count) will have been produced
+            nxt = self.accel.t0 + int((self.accel.taken + 1) * self.m.clock_hz / self.accel.odr) + 1
+            self.event = self.m.schedule(max(nxt, self.m.cycles + 1), self._on_sample)
+
+    def _on_sample(self):
+        self.event = None
+        self._update()
+        self._drive_pins()
 
     def _mode(self) -> int:
         return self.regs[0x38] >> 6
@@ -290,6 +327,7 @@ class Adxl345(I2cDevice):
                     if self.ptr == 0x38 and b >> 6 == 0:
                         self.fifo.clear()
             self.ptr = (self.ptr + 1) & 0x3F
+        self._drive_pins()
 
     def _lsb_per_g(self) -> float:
         fmt = self.regs[0x31]
@@ -310,13 +348,12 @@ class Adxl345(I2cDevice):
                         self.fifo.pop(0)
                     self.unread = False
             elif r == 0x30:                             # INT_SOURCE
-                avail = bool(self.fifo) if self._mode() else self.unread
-                wm = self._mode() and len(self.fifo) > (self.regs[0x38] & 0x1F)
-                out.append((0x80 if avail else 0) | (0x02 if wm else 0) | (0x01 if self.overrun else 0))
+                out.append(self._int_source())
                 self.overrun = False
             elif r == 0x39:                             # FIFO_STATUS
                 out.append(min(len(self.fifo), 33) & 0x3F)
             else:
                 out.append(self.regs[r])
             self.ptr = (self.ptr + 1) & 0x3F
+        self._drive_pins()
         return bytes(out)

@@ -37,6 +37,15 @@ void led_set(int on);
 /* Busy-wait for roughly n loop iterations (no timer involved). */
 void delay_loops(uint32_t n);
 
+/* ------------------------------------------------------------- sensor bus
+ * nano33ble: TWIM0 on the internal I2C bus (LSM9DS1 at 0x6B), 400 kHz;
+ * hifive1: I2C0 (an ADXL345 at 0x53 on the header), 100 kHz.
+ * i2c_read writes the register address, then reads n bytes (the device's
+ * auto-increment applies). Both return 0, or -1 when the device does not ACK. */
+void i2c_init(void);
+int i2c_read(uint8_t addr, uint8_t reg, uint8_t *buf, unsigned n);
+int i2c_write(uint8_t addr, uint8_t reg, uint8_t value);
+
 /* ---------------------------------------------------------------- console
  * UART console (nano33ble: UARTE0 EasyDMA on P1.03; hifive1: UART0 on
  * GPIO16/17). board_init() must have run. No newline translation: "\n" is

@@ -11,12 +11,6 @@
 #define SAMPLES 64
 #define WATERMARK 16
 
-#define I2C0_BASE       0x10016000u
-#define I2C_PRERLO      REG32(I2C0_BASE + 0x00u)
-#define I2C_PRERHI      REG32(I2C0_BASE + 0x04u)
-#define I2C_CTR         REG32(I2C0_BASE + 0x08u)
-#define I2C_TXR_RXR     REG32(I2C0_BASE + 0x0Cu)
-#define I2C_CR_SR       REG32(I2C0_BASE + 0x10u)
 #define GPIO_BASE       0x10012000u
 #define GPIO_INPUT_EN   REG32(GPIO_BASE + 0x04u)
 #define GPIO_RISE_IE    REG32(GPIO_BASE + 0x18u)
@@ -34,34 +28,8 @@ static uint8_t rx[6];
 static volatile int samples, interrupts;
 static volatile int16_t last[3];
 
-static int xfer(uint8_t byte, uint8_t cmd)
-{
-    I2C_TXR_RXR = byte;
-    I2C_CR_SR = cmd;
-    while (I2C_CR_SR & 0x02u) {
-    }
-    return (I2C_CR_SR & 0x80u) ? -1 : 0;
-}
-
-static int reg_read(uint8_t reg, unsigned n)
-{
-    if (xfer((uint8_t)(ADXL345 << 1), 0x90) || xfer(reg, 0x10) || xfer((uint8_t)(ADXL345 << 1 | 1), 0x90))
-        return -1;
-    for (unsigned i = 0; i < n; i++) {
-        I2C_CR_SR = 0x20u | (i + 1 == n ? 0x48u : 0);
-        while (I2C_CR_SR & 0x02u) {
-        }
-        rx[i] = (uint8_t)I2C_TXR_RXR;
-    }
-    return 0;
-}
-
-static int reg_write(uint8_t reg, uint8_t v)
-{
-    if (xfer((uint8_t)(ADXL345 << 1), 0x90) || xfer(reg, 0x10))
-        return -1;
-    return xfer(v, 0x50);
-}
+static int reg_read(uint8_t reg, unsigned n) { return i2c_read(ADXL345, reg, rx, n); }
+static int reg_write(uint8_t reg, uint8_t value) { return i2c_write(ADXL345, reg, value); }
 
 void external_handler(void);
 void external_handler(void)
@@ -84,10 +52,7 @@ void external_handler(void)
 int main(void)
 {
     board_init();
-    I2C_CTR = 0;
-    I2C_PRERLO = 639 & 0xFF;
-    I2C_PRERHI = 639 >> 8;
-    I2C_CTR = 0x80;
+    i2c_init();
     if (reg_read(0x00, 1) != 0 || rx[0] != 0xE5) {
         console_printf("accel_irq: no ADXL345\n");
         return 2;

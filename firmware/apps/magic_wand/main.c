@@ -6,7 +6,7 @@
  * gesture when two classifications in a row agree (a 0.32 s debounce).
  * UART protocol: "gesture: <name> p=<percent> t=<ms>" when a gesture is recognised.
  * Exit codes (only on errors): 2 IMU missing, 3 model rejected.
- *   nano33ble: LSM9DS1 through TWIM0, SysTick;  hifive1: ADXL345 on I2C0, CLINT timer.
+ *   nano33ble: LSM9DS1, SysTick;  hifive1: ADXL345, CLINT timer (i2c_* from the board's i2c.c).
  */
 #include "tinysim.h"
 #include "board_regs.h"
@@ -17,31 +17,12 @@
 #define THRESHOLD 70                   /* percent, in two classifications in a row */
 
 #if defined(BOARD_NANO33BLE)
-#define TWIM0_BASE            0x40003000u
-#define TWIM_TASKS_STARTTX    REG32(TWIM0_BASE + 0x008u)
-#define TWIM_EVENTS_STOPPED   REG32(TWIM0_BASE + 0x104u)
-#define TWIM_EVENTS_ERROR     REG32(TWIM0_BASE + 0x124u)
-#define TWIM_SHORTS           REG32(TWIM0_BASE + 0x200u)
-#define TWIM_ENABLE           REG32(TWIM0_BASE + 0x500u)
-#define TWIM_PSEL_SCL         REG32(TWIM0_BASE + 0x508u)
-#define TWIM_PSEL_SDA         REG32(TWIM0_BASE + 0x50Cu)
-#define TWIM_RXD_PTR          REG32(TWIM0_BASE + 0x534u)
-#define TWIM_RXD_MAXCNT       REG32(TWIM0_BASE + 0x538u)
-#define TWIM_TXD_PTR          REG32(TWIM0_BASE + 0x544u)
-#define TWIM_TXD_MAXCNT       REG32(TWIM0_BASE + 0x548u)
-#define TWIM_ADDRESS          REG32(TWIM0_BASE + 0x588u)
+#define LSM9DS1_AG 0x6Bu
 #define SYST_CSR              REG32(0xE000E010u)
 #define SYST_RVR              REG32(0xE000E014u)
 #define SYST_CVR              REG32(0xE000E018u)
-
 #define ARENA_BYTES (24 * 1024)
 #else
-#define I2C0_BASE      0x10016000u
-#define I2C_PRERLO     REG32(I2C0_BASE + 0x00u)
-#define I2C_PRERHI     REG32(I2C0_BASE + 0x04u)
-#define I2C_CTR        REG32(I2C0_BASE + 0x08u)
-#define I2C_TXR_RXR    REG32(I2C0_BASE + 0x0Cu)
-#define I2C_CR_SR      REG32(I2C0_BASE + 0x10u)
 #define ADXL345        0x53u
 #define ARENA_BYTES (8 * 1024)
 #endif
@@ -57,7 +38,6 @@ static uint8_t arena[ARENA_BYTES] __attribute__((aligned(16), section(".noinit.a
 static tsrt_model model;
 
 #if defined(BOARD_NANO33BLE)
-static uint8_t tx[2];
 void SysTick_Handler(void);
 void SysTick_Handler(void) { ticks++; }
 
@@ -68,29 +48,12 @@ static void tick_start(void)
     SYST_CSR = 7;
 }
 
-static int twim(unsigned ntx, unsigned nrx)
-{
-    TWIM_TXD_PTR = (uint32_t)(uintptr_t)tx;
-    TWIM_TXD_MAXCNT = ntx;
-    TWIM_RXD_PTR = (uint32_t)(uintptr_t)rx;
-    TWIM_RXD_MAXCNT = nrx;
-    TWIM_SHORTS = nrx ? ((1u << 7) | (1u << 12)) : (1u << 9);
-    TWIM_TASKS_STARTTX = 1;
-    while (!TWIM_EVENTS_STOPPED)
-        if (TWIM_EVENTS_ERROR) { TWIM_EVENTS_ERROR = 0; return -1; }
-    TWIM_EVENTS_STOPPED = 0;
-    return 0;
-}
-
-static int reg_write(uint8_t reg, uint8_t v) { tx[0] = reg; tx[1] = v; return twim(2, 0); }
-static int reg_read(uint8_t reg, unsigned n) { tx[0] = reg; return twim(1, n); }
+static int reg_read(uint8_t reg, unsigned n) { return i2c_read(LSM9DS1_AG, reg, rx, n); }
+static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(LSM9DS1_AG, reg, v); }
 
 static int sensor_init(void)
 {
-    TWIM_PSEL_SCL = 15;
-    TWIM_PSEL_SDA = 14;
-    TWIM_ADDRESS = 0x6B;
-    TWIM_ENABLE = 6;
+    i2c_init();
     if (reg_read(0x0F, 1) != 0 || rx[0] != 0x68)
         return -1;
     reg_write(0x10, 0x00);               /* CTRL_REG1_G: gyro off */
@@ -122,41 +85,12 @@ static void tick_start(void)
     csr_set(mstatus, MSTATUS_MIE);
 }
 
-static int xfer(uint8_t byte, uint8_t cmd)
-{
-    I2C_TXR_RXR = byte;
-    I2C_CR_SR = cmd;
-    while (I2C_CR_SR & 0x02u) {
-    }
-    return (I2C_CR_SR & 0x80u) ? -1 : 0;
-}
-
-static int reg_read(uint8_t reg, unsigned n)
-{
-    if (xfer((uint8_t)(ADXL345 << 1), 0x90) || xfer(reg, 0x10) || xfer((uint8_t)(ADXL345 << 1 | 1), 0x90))
-        return -1;
-    for (unsigned i = 0; i < n; i++) {
-        I2C_CR_SR = 0x20u | (i + 1 == n ? 0x48u : 0);
-        while (I2C_CR_SR & 0x02u) {
-        }
-        rx[i] = (uint8_t)I2C_TXR_RXR;
-    }
-    return 0;
-}
-
-static int reg_write(uint8_t reg, uint8_t v)
-{
-    if (xfer((uint8_t)(ADXL345 << 1), 0x90) || xfer(reg, 0x10))
-        return -1;
-    return xfer(v, 0x50);
-}
+static int reg_read(uint8_t reg, unsigned n) { return i2c_read(ADXL345, reg, rx, n); }
+static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(ADXL345, reg, v); }
 
 static int sensor_init(void)
 {
-    I2C_CTR = 0;
-    I2C_PRERLO = 639 & 0xFF;
-    I2C_PRERHI = 639 >> 8;
-    I2C_CTR = 0x80;
+    i2c_init();
     if (reg_read(0x00, 1) != 0 || rx[0] != 0xE5)
         return -1;
     reg_write(0x31, 0x08);               /* FULL_RES, +-2 g */

@@ -19,6 +19,8 @@ import numpy as np
 
 from tinysim import streams
 
+from _tflite import to_int8_tflite  # models/_tflite.py (scripts run from models/)
+
 RATE_HZ = 952.0        # the LSM9DS1's rate on the Nano 33 BLE Sense; --rate 800 for the ADXL345
 N = 256
 BANDS = 16
@@ -76,17 +78,7 @@ def main(argv=None) -> int:
     print(f"score healthy: max {sn.max():.4f}  99% {np.percentile(sn, 99):.4f}")
     print(f"score faulty:  min {sf.min():.4f}  median {np.median(sf):.4f}")
 
-    def representative():
-        for i in range(0, len(train), max(1, len(train) // 200)):
-            yield [train[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    Path(args.out).write_bytes(conv.convert())
+    Path(args.out).write_bytes(to_int8_tflite(tf, model, train))
     print(f"wrote {args.out}")
     return 0
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from tinysim import streams
 
+from _tflite import to_int8_tflite  # models/_tflite.py (scripts run from models/)
+
 CLASSES = ("wing", "ring", "slope", "negative")
 RATE_HZ = 25.0
 WINDOW = 64
@@ -106,17 +108,7 @@ def main(argv=None) -> int:
     _, acc = model.evaluate(xv[..., None], yv, verbose=0)
     print(f"validation accuracy (float): {acc:.3f}")
 
-    def representative():
-        for i in range(0, len(x), max(1, len(x) // 200)):
-            yield [x[i:i + 1, ..., None].astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    Path(args.out).write_bytes(converter.convert())
+    Path(args.out).write_bytes(to_int8_tflite(tf, model, x[..., None].astype(np.float32)))
     # Also save, per class, the validation window the float model is surest of (for tests).
     prob = model.predict(xv[..., None], verbose=0)
     best = [int(np.flatnonzero(yv == c)[np.argmax(prob[yv == c, c])]) for c in range(len(CLASSES))]

@@ -48,15 +48,21 @@ def run(platform: str | Path | Platform, firmware: str | Path | Firmware, *,
     with open_board(platform, firmware, engine) as eng:
         if prepare is not None:
             prepare(eng)
-        uart = UartRecorder(eng)
-        eng.on_uart(uart)
-        if on_uart is not None:
-            eng.on_uart(on_uart)
-        try:
-            stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
-        except KeyboardInterrupt:
-            stop = StopInfo("interrupted", detail="interrupted by the user")
-        return make_result(eng, stop, bytes(uart.data), uart.lines)
+        return run_engine(eng, max_time_s=max_time_s, wall_limit_s=wall_limit_s, on_uart=on_uart)
+
+
+def run_engine(eng: Engine, *, max_time_s=None, wall_limit_s=None, on_uart=None) -> RunResult:
+    """Run a prepared engine to its end or a limit (Ctrl-C ends it as "interrupted"),
+    recording the UART, and return the report."""
+    uart = UartRecorder(eng)
+    eng.on_uart(uart)
+    if on_uart is not None:
+        eng.on_uart(on_uart)
+    try:
+        stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
+    except KeyboardInterrupt:
+        stop = StopInfo("interrupted", detail="interrupted by the user")
+    return make_result(eng, stop, bytes(uart.data), uart.lines)
 
 
 def make_result(eng: Engine, stop: StopInfo, uart: bytes, lines=()) -> RunResult:

@@ -181,14 +181,14 @@ class Reference:
     arena_used_bytes: int | None
 
 
-def reference(model: bytes, inputs: list[np.ndarray]) -> Reference:
+def reference(model: bytes, inputs: list[np.ndarray], n_outputs: int | None = None) -> Reference:
     """TFLM's own interpreter (reference kernels) on the same input bytes."""
     from tflite_micro.python.tflite_micro import runtime
     interp = runtime.Interpreter.from_bytes(model)
     for i, x in enumerate(inputs):
         interp.set_input(x, i)
     interp.invoke()
-    n = len(inspect_model("<model>", model).outputs)
+    n = n_outputs if n_outputs is not None else len(inspect_model("<model>", model).outputs)
     outs = tuple(np.array(interp.get_output(i)) for i in range(n))
     return Reference(outs, _arena_used(interp))
 
@@ -277,7 +277,6 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
               on_uart=None, prepare=None):
     """Run ``model_path`` on the inference firmware; returns (RunResult, InferenceReport)."""
     from . import api
-    from .engines.base import StopInfo
     from .platform import Platform, load_platform
     plat = platform if isinstance(platform, Platform) else load_platform(platform)
     model_path = Path(model_path)
@@ -287,7 +286,7 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
     info = inspect_model(model_path, model)
     check_supported(info)
     inputs = load_inputs(input_path, info) if input_path else random_inputs(info, seed)
-    ref = reference(model, inputs)
+    ref = reference(model, inputs, len(info.outputs))
 
     fw_path = firmware or prebuilt_firmware(plat.name)
     with api.open_board(plat, fw_path, engine) as eng:
@@ -304,15 +303,7 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
             return v - (1 << 32) if v & 0x80000000 else v
         eng.watch_function("tsrt_op_marker",
                            lambda i, c, a: marks.append((signed(a[0]), signed(a[1]), i, c)))
-        uart = api.UartRecorder(eng)
-        eng.on_uart(uart)
-        if on_uart is not None:
-            eng.on_uart(on_uart)
-        try:
-            stop = eng.run(max_time_s=max_time_s, wall_limit_s=wall_limit_s)
-        except KeyboardInterrupt:
-            stop = StopInfo("interrupted", detail="interrupted by the user")
-        run = api.make_result(eng, stop, bytes(uart.data), uart.lines)
+        run = api.run_engine(eng, max_time_s=max_time_s, wall_limit_s=wall_limit_s, on_uart=on_uart)
         results = _read_results(eng, fw)
         arena_peak = eng.m.painted_peak(*arena) if arena is not None and hasattr(eng, "m") else None
         overhead = _marker_overhead(eng)

@@ -46,6 +46,12 @@ void i2c_init(void);
 int i2c_read(uint8_t addr, uint8_t reg, uint8_t *buf, unsigned n);
 int i2c_write(uint8_t addr, uint8_t reg, uint8_t value);
 
+/* ----------------------------------------------------------------- ticker
+ * A periodic timer interrupt (nano33ble SysTick, hifive1 CLINT) so an app can sleep in WFI
+ * between ticks. boards/<board>/ticker.c, linked only into the apps that use it. */
+void ticker_start(uint32_t period_ms);
+uint32_t ticker_ms(void);              /* milliseconds of ticks since ticker_start */
+
 /* ---------------------------------------------------------------- console
  * UART console (nano33ble: UARTE0 EasyDMA on P1.03; hifive1: UART0 on
  * GPIO16/17). board_init() must have run. No newline translation: "\n" is

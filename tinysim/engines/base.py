@@ -148,10 +148,6 @@ class Engine(ABC):
 def engine_class(name: str) -> type[Engine]:
     from . import builtin  # noqa: F401  (registers itself)
     try:
-        from . import renode  # noqa: F401
-    except ImportError:
-        pass
-    try:
         return Engine._registry[name]
     except KeyError:
         raise EngineError(f"no engine named {name!r}",

@@ -2,7 +2,7 @@
  * magic_wand - gesture recognition: accelerometer at 50 Hz (FIFO) -> 25 Hz window of
  * 64 x 3 samples in g -> the int8 CNN in the model partition
  * (models/magic_wand.tflite: wing, ring, slope, negative) -> a UART line and the LED.
- * Sleeps in WFI between SysTick ticks (20 ms); classifies every 8 new samples and reports a
+ * Sleeps in WFI between 20 ms timer ticks (the board's ticker.c); classifies every 8 new samples and reports a
  * gesture when two classifications in a row agree (a 0.32 s debounce).
  * UART protocol: "gesture: <name> p=<percent> t=<ms>" when a gesture is recognised.
  * Exit codes (only on errors): 2 IMU missing, 3 model rejected.
@@ -18,9 +18,6 @@
 
 #if defined(BOARD_NANO33BLE)
 #define LSM9DS1_AG 0x6Bu
-#define SYST_CSR              REG32(0xE000E010u)
-#define SYST_RVR              REG32(0xE000E014u)
-#define SYST_CVR              REG32(0xE000E018u)
 #define ARENA_BYTES (24 * 1024)
 #else
 #define ADXL345        0x53u
@@ -33,21 +30,10 @@ static const char *const NAMES[] = {"wing", "ring", "slope", "negative"};
 static uint8_t rx[6];
 static float window[WINDOW][3];
 static int filled;
-static volatile uint32_t ticks;
 static uint8_t arena[ARENA_BYTES] __attribute__((aligned(16), section(".noinit.arena")));
 static tsrt_model model;
 
 #if defined(BOARD_NANO33BLE)
-void SysTick_Handler(void);
-void SysTick_Handler(void) { ticks++; }
-
-static void tick_start(void)
-{
-    SYST_RVR = BOARD_CPU_HZ / 50 - 1;    /* 20 ms */
-    SYST_CVR = 0;
-    SYST_CSR = 7;
-}
-
 static int reg_read(uint8_t reg, unsigned n) { return i2c_read(LSM9DS1_AG, reg, rx, n); }
 static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(LSM9DS1_AG, reg, v); }
 
@@ -71,20 +57,6 @@ static void sensor_read(float s[3])     /* pops one FIFO entry (OUT_X_L_XL..OUT_
         s[a] = (float)(int16_t)(rx[2 * a] | rx[2 * a + 1] << 8) * 0.000122f;   /* +-4 g */
 }
 #else
-void mtimer_handler(void);
-void mtimer_handler(void)
-{
-    ticks++;
-    clint_set_mtimecmp(clint_mtime() + 655);                  /* 20 ms at 32768 Hz */
-}
-
-static void tick_start(void)
-{
-    clint_set_mtimecmp(clint_mtime() + 655);
-    csr_set(mie, MIE_MTIE);
-    csr_set(mstatus, MSTATUS_MIE);
-}
-
 static int reg_read(uint8_t reg, unsigned n) { return i2c_read(ADXL345, reg, rx, n); }
 static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(ADXL345, reg, v); }
 
@@ -153,7 +125,7 @@ int main(void)
         return 2;
     }
     console_printf("magic_wand: listening (window %d at 25 Hz)\n", WINDOW);
-    tick_start();
+    ticker_start(20);
     int decim = 0, since = 0, last = -1, prev = -1;
     for (;;) {
         __asm__ volatile("wfi");
@@ -170,12 +142,9 @@ int main(void)
             int p = 0, c = classify(&p);
             if (c < 0)
                 return 3;
-#ifdef MW_TRACE
-            console_printf("trace: %s p=%d t=%u\n", NAMES[c], p, (unsigned)(ticks * 20));
-#endif
             int now = (c != 3 && p >= THRESHOLD) ? c : -1;
             if (now >= 0 && now == prev && now != last) {
-                console_printf("gesture: %s p=%d t=%u\n", NAMES[c], p, (unsigned)(ticks * 20));
+                console_printf("gesture: %s p=%d t=%u\n", NAMES[c], p, (unsigned)ticker_ms());
                 led_set(1);
                 last = now;
             } else {

@@ -21,9 +21,6 @@
 
 #if defined(BOARD_NANO33BLE)
 #define LSM9DS1_AG 0x6Bu
-#define SYST_CSR              REG32(0xE000E010u)
-#define SYST_RVR              REG32(0xE000E014u)
-#define SYST_CVR              REG32(0xE000E018u)
 #define RATE_HZ 952
 #else
 #define ADXL345        0x53u
@@ -40,21 +37,10 @@ static uint8_t rx[6];
 #endif
 static float ring[N], win[N], cos_t[N], sin_t[N];
 static int count, since;
-static volatile uint32_t ticks;
 static uint8_t arena[3 * 1024] __attribute__((aligned(16), section(".noinit.arena")));
 static tsrt_model model;
 
 #if defined(BOARD_NANO33BLE)
-void SysTick_Handler(void);
-void SysTick_Handler(void) { ticks++; }
-
-static void tick_start(void)
-{
-    SYST_RVR = BOARD_CPU_HZ / 50 - 1;    /* 20 ms */
-    SYST_CVR = 0;
-    SYST_CSR = 7;
-}
-
 static int reg_read(uint8_t reg, unsigned n) { return i2c_read(LSM9DS1_AG, reg, rx, n); }
 static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(LSM9DS1_AG, reg, v); }
 
@@ -78,20 +64,6 @@ static float sensor_read(void)
     return (float)(int16_t)(rx[0] | rx[1] << 8) * 0.000061f;   /* +-2 g: 0.061 mg/LSB */
 }
 #else
-void mtimer_handler(void);
-void mtimer_handler(void)
-{
-    ticks++;
-    clint_set_mtimecmp(clint_mtime() + 655);                  /* 655 / 32768 Hz = 20 ms */
-}
-
-static void tick_start(void)
-{
-    clint_set_mtimecmp(clint_mtime() + 655);
-    csr_set(mie, MIE_MTIE);
-    csr_set(mstatus, MSTATUS_MIE);
-}
-
 static int reg_read(uint8_t reg, unsigned n) { return i2c_read(ADXL345, reg, rx, n); }
 static int reg_write(uint8_t reg, uint8_t v) { return i2c_write(ADXL345, reg, v); }
 
@@ -183,7 +155,7 @@ int main(void)
         return 2;
     }
     console_printf("vibration: monitoring at %d Hz, alarm above %d\n", RATE_HZ, ALARM_SCORE);
-    tick_start();
+    ticker_start(20);
     for (;;) {
         __asm__ volatile("wfi");
         drain();
@@ -192,7 +164,7 @@ int main(void)
             int32_t s = score_window();
             if (s < 0)
                 return 3;
-            console_printf("vibration: score=%ld t=%u\n", (long)s, (unsigned)(ticks * 20));
+            console_printf("vibration: score=%ld t=%u\n", (long)s, (unsigned)ticker_ms());
             if (s > ALARM_SCORE) {
                 console_printf("ALARM: vibration anomaly\n");
                 led_set(1);

@@ -335,6 +335,11 @@ class Machine:
         c = self.counter
         return self.block(int(c.hdr[N.LAST_ADDR]), int(c.hdr[N.LAST_SIZE]))
 
+    def retired_before(self, b: Block, k: int) -> tuple[int, int]:
+        """(instructions, cycles) retired before instruction ``k`` of the current block ``b``:
+        the hook counted the whole block when it started."""
+        return self.insns - b.icount + k, self.cycles - b.cycles + sum(x.cost for x in b.insns[:k])
+
     # -- interrupts from Unicorn ------------------------------------------------------------------
     def _on_intr(self, uc, intno, _ud):
         self.core.on_intr(intno)
@@ -569,9 +574,7 @@ class BuiltinEngine(Engine):
 
         def on_entry(uc, a, size, _ud):
             b = m.current_block()
-            k = b.index_of(a)
-            callback(m.insns - b.icount + k, m.cycles - b.cycles + sum(x.cost for x in b.insns[:k]),
-                     tuple(uc.reg_read(r) for r in args))
+            callback(*m.retired_before(b, b.index_of(a)), tuple(uc.reg_read(r) for r in args))
         m.uc.hook_add(UC_HOOK_CODE, on_entry, begin=addr, end=addr)
         m.uc.ctl_remove_cache(addr, addr + 4)
         return True

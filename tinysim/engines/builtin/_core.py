@@ -61,7 +61,6 @@ class CoreBase:
         if intr is not None:
             return self.on_exception(intr, pc)
         if stop_bits & N.STOP_SPIN:
-            c = m.counter
             self.spin_block = next(((a, s) for a, s in m.blocks if a == pc and m.blocks[(a, s)].spin),
                                    (pc, 2))
             return self.on_spin(pc)
@@ -94,16 +93,15 @@ class CoreBase:
         after = self._last_access[1] if self._last_access[0] == serial else -1
         k = self.locate_access(b, addr, after)
         self._last_access = (serial, k)
-        return m.insns - b.icount + k, m.cycles - b.cycles + sum(x.cost for x in b.insns[:k])
+        return m.retired_before(b, k)
 
     def locate_access(self, b, addr: int, after: int) -> int:
-        regs = {}
         first = None
         for i, insn in enumerate(b.insns):
             mem = insn.mem
             if mem is None or not mem.base:
                 continue
-            ea = self.effective_address(insn, mem, regs)
+            ea = self.effective_address(insn, mem)
             if ea is not None and ea <= addr < ea + 8:
                 if i > after:
                     return i

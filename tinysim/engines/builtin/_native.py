@@ -150,14 +150,6 @@ class BlockCounter:
         raise IndexError(slot)
 
     # -- header accessors -------------------------------------------------------------
-    @property
-    def insns(self) -> int:
-        return int(self.hdr[INSNS])
-
-    @property
-    def cycles(self) -> int:
-        return int(self.hdr[CYCLES])
-
     def take_pending(self) -> list[tuple[int, int]]:
         n = int(self.hdr[NPEND])
         out = [(int(self.buf[PEND0 + 2 * i]), int(self.buf[PEND0 + 2 * i + 1])) for i in range(n)]

@@ -665,7 +665,7 @@ class CortexM(CoreBase):
             return False
         return h in (0xBF30, 0xBF20) or w in (bytes.fromhex("aff30380"), bytes.fromhex("aff30280"))
 
-    def effective_address(self, insn, mem, regs) -> int | None:
+    def effective_address(self, insn, mem) -> int | None:
         def reg(name):
             if name == "pc":
                 return (insn.addr + 4) & ~3

@@ -153,9 +153,7 @@ class Riscv(CoreBase):
             return
         m = self.m
         b = m.current_block()
-        k = b.index_of(addr)
-        i0 = m.insns - b.icount + k
-        c0 = m.cycles - b.cycles + sum(x.cost for x in b.insns[:k])
+        i0, c0 = m.retired_before(b, b.index_of(addr))
         what, shift = COUNTERS[w >> 20]
         if what == "cycle":
             v = c0
@@ -170,9 +168,6 @@ class Riscv(CoreBase):
         # hook counted for it from here on, keeping the csrr itself.
         m.unretire_tail(addr + 4)
         uc.reg_write(R.UC_RISCV_REG_PC, addr + 4)
-
-    def exact_counters(self, addr):
-        return super().exact_counters(addr)
 
     # -- interrupts --------------------------------------------------------------------------------
     def set_irq_pending(self, irq: int):
@@ -309,7 +304,7 @@ class Riscv(CoreBase):
             return StopInfo("fault", fault=self.fault, detail="trap handler waits forever")
         return stop
 
-    def effective_address(self, insn, mem, regs):
+    def effective_address(self, insn, mem):
         rid = _REGS.get(mem.base)
         if rid is None:
             return None

@@ -381,5 +381,6 @@ def _save_npy(stream: Stream, p: Path) -> None:
     np.save(p, stream.data)
     meta = {"rate_hz": stream.rate_hz, "unit": stream.unit, "channels": list(stream.channels),
             "t0_s": stream.t0_s,
-            "labels": [[lb.start_s, lb.end_s, lb.name] for lb in stream.labels]}
+            "labels": [[lb.start_s, lb.end_s, lb.name] + ([] if lb.severity is None else [lb.severity])
+                       for lb in stream.labels]}
     sidecar(p).write_text(json.dumps(meta, indent=1) + "\n")

@@ -52,7 +52,7 @@ from . import gesture as _gesture  # noqa: F401
 from . import vibration as _vibration  # noqa: F401
 from .formats import load
 from .schema import GENERATORS, Positive, SpecBase
-from .stream import Label, Stream, StreamError, default_channels
+from .stream import Stream, StreamError, default_channels
 from .units import DIMENSIONLESS, canonical_unit, unit_family
 
 __all__ = ["StreamSpec", "parse_spec", "generate", "known_generators"]
@@ -498,7 +498,7 @@ def _fit(s: Stream, n: int) -> Stream:
     """Truncate, or pad with zeros: a part contributes nothing after its duration."""
     if s.n_samples >= n:
         end = n / s.rate_hz
-        labels = tuple(Label(lb.start_s, min(lb.end_s, end), lb.name) for lb in s.labels
+        labels = tuple(lb.span(lb.start_s, min(lb.end_s, end)) for lb in s.labels
                        if lb.start_s < end)
         return s.replace(data=s.data[:n], labels=labels)
     pad = np.zeros((n - s.n_samples, s.n_channels))
@@ -574,7 +574,7 @@ def _concat(node: _Node, n: int, ctx: _Ctx) -> Stream:
     parts, unit, nch, names = _agree(sub, parts, ctx)
     labels, t = [], 0.0
     for p in parts:
-        labels += [Label(lb.start_s + t, lb.end_s + t, lb.name) for lb in p.labels]
+        labels += [lb.span(lb.start_s + t, lb.end_s + t) for lb in p.labels]
         t += p.n_samples / ctx.rate
     s = Stream(np.concatenate([p.data for p in parts]), ctx.rate, names, unit, labels=tuple(labels))
     return _fit(s, n)
@@ -591,7 +591,7 @@ def _file(node: _Node, ctx: _Ctx) -> Stream:
             ctx.where.fail(node.path + ("path",), e.message, e.hint)
         shift = s.t0_s
         ctx.files[node.path] = s.replace(
-            t0_s=0.0, labels=tuple(Label(lb.start_s - shift, lb.end_s - shift, lb.name) for lb in s.labels))
+            t0_s=0.0, labels=tuple(lb.span(lb.start_s - shift, lb.end_s - shift) for lb in s.labels))
     return ctx.files[node.path]
 
 

@@ -23,11 +23,16 @@ class StreamError(TinysimError):
 
 @dataclass(frozen=True)
 class Label:
-    """Ground truth attached to a span of a stream, e.g. where a gesture is."""
+    """Ground truth attached to a span of a stream, e.g. where a gesture is, or a machine
+    fault and its severity (the generator's amplitude, in the stream's unit)."""
 
     start_s: float
     end_s: float
     name: str
+    severity: float | None = None
+
+    def span(self, start_s: float, end_s: float) -> "Label":
+        return Label(start_s, end_s, self.name, self.severity)
 
 
 def default_channels(n: int, unit: str | None = None) -> tuple[str, ...]:
@@ -164,7 +169,7 @@ class Stream:
                 hint="pick a window inside the stream, or generate a longer one")
         t0 = self.t0_s + first / self.rate_hz
         t1 = t0 + count / self.rate_hz
-        labels = tuple(Label(max(lb.start_s, t0), min(lb.end_s, t1), lb.name)
+        labels = tuple(lb.span(max(lb.start_s, t0), min(lb.end_s, t1))
                        for lb in self.labels if lb.end_s > t0 and lb.start_s < t1)
         return self.replace(data=self.data[first:first + count], t0_s=t0, labels=labels)
 

@@ -31,7 +31,8 @@ def describe(stream: Stream) -> dict[str, Any]:
              "mean": None if empty else float(x[:, i].mean()),
              "rms": None if empty else float(np.sqrt(np.mean(x[:, i] * x[:, i])))}
             for i, name in enumerate(stream.channels)],
-        "labels": [{"start_s": lb.start_s, "end_s": lb.end_s, "name": lb.name} for lb in stream.labels],
+        "labels": [{"start_s": lb.start_s, "end_s": lb.end_s, "name": lb.name}
+                   | ({} if lb.severity is None else {"severity": lb.severity}) for lb in stream.labels],
     }
 
 

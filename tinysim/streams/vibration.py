@@ -15,6 +15,11 @@ z axial. With shaft frequency f = rpm / 60:
 
 Component phases are drawn from the seed. Gravity is not included: add it
 with ``offset``, e.g. ``offset: [0, 0, 1]`` for a sensor with z up.
+
+Ground truth: each component drawn with a non-zero amplitude (``imbalance``,
+``misalignment``, ``bearing_fault``) labels the whole stream, its amplitude in g
+as the label's severity; which of them count as faults is the consumer's call
+(a sweep's ``detect.events``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pydantic import BeforeValidator
 
 from . import _detmath as dm
 from .schema import NonNegative, Positive, SpecBase, bounded, register
+from .stream import Label
 
 
 class VibrationSpec(SpecBase):
@@ -58,4 +64,7 @@ def _vibration(m: VibrationSpec, n, rate, nch, rng):
     out[:, 2] = 0.1 * m.imbalance * one_z + m.misalignment * two[2] + 0.2 * tone
     if m.noise > 0:
         out = out + m.noise * dm.normal(rng(1), (n, 3))
-    return out, "g", ()
+    labels = tuple(Label(0.0, n / rate, name, float(amp)) for name, amp in (
+        ("imbalance", m.imbalance), ("misalignment", m.misalignment), ("bearing_fault", m.bearing_fault))
+        if amp > 0)
+    return out, "g", labels

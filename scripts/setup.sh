@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(make gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
-      picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc)
+      picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc
+      chromium)   # chromium: the browser the `tinysim ui --serve` test drives (no browser download)
 missing=()
 for p in "${debs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -584,3 +584,13 @@ class BuiltinEngine(Engine):
         c = self.m.counter
         slots = np.flatnonzero(c.acc_i)
         return [(c.slot_addr(int(s)), int(c.acc_i[s]), int(c.acc_c[s])) for s in slots]
+
+    def sensor_status(self) -> dict:
+        """Per sensor, for live views: output data rate in Hz (None where the model has no
+        single ODR), entries waiting in its FIFO, samples lost so far."""
+        out = {}
+        for name, d in sorted(self.sensors().items()):
+            feed = getattr(d, "accel", None)
+            out[name] = {"odr_hz": float(feed.odr) if feed is not None else None,
+                         "fifo": len(getattr(d, "fifo", None) or ()), "lost_samples": d.lost_samples()}
+        return out

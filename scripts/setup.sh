@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(make gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
+debs=(make gcc python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
       picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc
       chromium)   # chromium: the browser the `tinysim ui --serve` test drives (no browser download)
 missing=()
@@ -24,7 +24,8 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 stamp=.venv/.tinysim-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] ||
+   [ tinysim/engines/builtin/_hook.c -nt "$stamp" ]; then
     echo "setup: installing tinysim into .venv"
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[dev]'

@@ -1,6 +1,6 @@
-"""Native (numba-compiled) basic-block hook: exact instruction counts and estimated cycles.
+"""Native basic-block hook: exact instruction counts and estimated cycles.
 
-Python never runs per executed block. The hook below is compiled to machine code and
+Python never runs per executed block. The hook is C (``_hook.c``, compiled at install time)
 registered with Unicorn directly; it reads and writes one shared int64 array:
 
     header | pending blocks | per-slot tables (icount, cycles, block size, flags, accumulators)
@@ -16,8 +16,10 @@ import ctypes
 
 import numpy as np
 
-# Header words.
-INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH = range(11)
+from ...errors import EngineError
+
+# Header words (mirrored in _hook.c). EMU_STOP holds uc_emu_stop's address for the hook.
+INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH, EMU_STOP = range(12)
 REGION0 = 16          # up to MAX_REGIONS x (base, size, first slot)
 MAX_REGIONS = 5
 PEND0 = 32            # pending (addr, size) pairs
@@ -31,72 +33,21 @@ STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH = 1, 2, 4, 8
 FLAG_SPIN = 1         # the block is a branch to itself: nothing but an exception can leave it
 FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csrs mstatus …)
 
-_compiled = None
+
+def _addresses() -> dict[str, int]:
+    try:
+        from . import _hook
+    except ImportError as e:
+        raise EngineError(
+            f"the built-in engine's native callbacks are not built ({e})",
+            hint="install tinysim with pip so its C extension is compiled: "
+                 "`pip install -e .` in the source tree (needs gcc and the Python headers)") from None
+    return _hook.addresses()
 
 
-def _compile():
-    """Compile the hook once per process (numba caches the machine code on disk)."""
-    global _compiled
-    if _compiled is not None:
-        return _compiled
-    from numba import carray, cfunc, types  # heavy import, kept off the import path
-
+def _emu_stop_address() -> int:
     from unicorn.unicorn_py3.unicorn import uclib
-
-    stop_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(
-        ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value)
-
-    sig = types.void(types.voidptr, types.uint64, types.uint32, types.voidptr)
-
-    @cfunc(sig, nopython=True)
-    def block_hook(uc, addr, size, user):
-        # Unicorn checks for a stop request right after this callback: a block we stop at
-        # does NOT execute, so it is counted only when we let it run.
-        hdr = carray(user, (TABLES0,), dtype=np.int64)
-        nslots = hdr[NSLOTS]
-        st = carray(user, (TABLES0 + N_TABLES * nslots,), dtype=np.int64)
-        if st[CYCLES] >= st[DEADLINE]:
-            st[STOP] |= STOP_DEADLINE
-            stop_fn(uc)
-            return
-        a = np.int64(addr)
-        slot = np.int64(-1)
-        for r in range(st[NREG]):
-            base = st[REGION0 + 3 * r]
-            if a >= base and a < base + st[REGION0 + 3 * r + 1]:
-                slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1)
-                break
-        t = TABLES0
-        if slot < 0 or st[t + 2 * nslots + slot] != size or st[t + slot] <= 0:
-            n = st[NPEND]
-            if n < MAX_PEND:
-                st[PEND0 + 2 * n] = a
-                st[PEND0 + 2 * n + 1] = size
-                st[NPEND] = n + 1
-            st[STOP] |= STOP_NEWBLOCK
-            stop_fn(uc)
-            return
-        fl = st[t + 3 * nslots + slot]
-        if fl & FLAG_SPIN:
-            st[STOP] |= STOP_SPIN
-            stop_fn(uc)
-            return
-        ni = st[t + slot]
-        nc = st[t + nslots + slot]
-        st[INSNS] += ni
-        st[CYCLES] += nc
-        st[t + 4 * nslots + slot] += ni
-        st[t + 5 * nslots + slot] += nc
-        st[LAST_ADDR] = a
-        st[LAST_SIZE] = size
-        st[BLOCKS] += 1
-        if (fl & FLAG_WATCH) and st[WATCH] != 0:
-            # It may unmask interrupts: stop before the next block to take a pending one.
-            st[STOP] |= STOP_WATCH
-            st[DEADLINE] = -1
-
-    _compiled = block_hook
-    return block_hook
+    return ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
 
 
 class BlockCounter:
@@ -127,10 +78,11 @@ class BlockCounter:
         from unicorn.unicorn_py3.unicorn import uclib
         from unicorn import UC_HOOK_BLOCK
 
-        hook = _compile()
+        hook = _addresses()["block_hook"]
+        self.hdr[EMU_STOP] = _emu_stop_address()
         h = uc_hook_h()
         err = uclib.uc_hook_add(uc._uch, ctypes.byref(h), UC_HOOK_BLOCK,
-                                ctypes.c_void_p(hook.address),
+                                ctypes.c_void_p(hook),
                                 ctypes.c_void_p(self.buf.ctypes.data),
                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
         if err:

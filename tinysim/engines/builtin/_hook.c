@@ -1,0 +1,125 @@
+/* Native callbacks registered with Unicorn through its C API (uc_hook_add, uc_mmio_map).
+ *
+ * Built by setuptools at `pip install` (see setup.py), so no process pays a JIT compile.
+ * The functions take all their state from the user-data pointer Python passes at
+ * registration: a shared int64 array that Python owns (numpy) and reads between runs. The
+ * layout constants are mirrored in _native.py; keep both in step.
+ *
+ * Block hook: exact instruction counts and estimated cycles per executed translated block.
+ *   header | pending blocks | per-slot tables (icount, cycles, block size, flags, accumulators)
+ * A slot is a 2-byte granule of a code region (Thumb and RVC instructions are 2-byte
+ * aligned). Unicorn checks for a stop request right after the block hook returns: a block
+ * the hook stops at does NOT execute, so it is counted only when it is let run.
+ *
+ * MMIO read: registers without read side effects (GPIO input, event and status registers)
+ * are answered from a shadow table the peripheral models keep current, so firmware that
+ * polls them runs at native speed. Every other access goes to the Python model.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+typedef int (*uc_emu_stop_fn)(void *uc);
+typedef uint64_t (*mmio_read_fn)(void *uc, uint64_t offset, unsigned size, void *user);
+
+/* Header words (mirrored in _native.py). */
+enum { INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH,
+       EMU_STOP };
+enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0 + 2 * MAX_PEND };
+/* Tables, each NSLOTS long, after the header. */
+enum { T_ICNT, T_CYC, T_BSIZE, T_FLAGS, T_ACC_I, T_ACC_C };
+/* STOP bits: why the hook asked Unicorn to stop. */
+enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8 };
+/* Per-block FLAGS bits. */
+enum { FLAG_SPIN = 1, FLAG_WATCH = 2 };
+
+static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    int64_t *st = (int64_t *)user;
+    const int64_t nslots = st[NSLOTS];
+    int64_t *tab = st + TABLES0;
+    const int64_t a = (int64_t)addr;
+    int64_t slot = -1, fl, ni, nc;
+
+    if (st[CYCLES] >= st[DEADLINE]) {
+        st[STOP] |= STOP_DEADLINE;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    for (int64_t r = 0; r < st[NREG]; r++) {
+        const int64_t base = st[REGION0 + 3 * r];
+        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
+            slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1);
+            break;
+        }
+    }
+    if (slot < 0 || tab[T_BSIZE * nslots + slot] != (int64_t)size || tab[T_ICNT * nslots + slot] <= 0) {
+        /* First sight of this block (or of this size of it): Python decodes it first. */
+        const int64_t n = st[NPEND];
+        if (n < MAX_PEND) {
+            st[PEND0 + 2 * n] = a;
+            st[PEND0 + 2 * n + 1] = size;
+            st[NPEND] = n + 1;
+        }
+        st[STOP] |= STOP_NEWBLOCK;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    fl = tab[T_FLAGS * nslots + slot];
+    if (fl & FLAG_SPIN) {
+        st[STOP] |= STOP_SPIN;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    ni = tab[T_ICNT * nslots + slot];
+    nc = tab[T_CYC * nslots + slot];
+    st[INSNS] += ni;
+    st[CYCLES] += nc;
+    tab[T_ACC_I * nslots + slot] += ni;
+    tab[T_ACC_C * nslots + slot] += nc;
+    st[LAST_ADDR] = a;
+    st[LAST_SIZE] = size;
+    st[BLOCKS] += 1;
+    if ((fl & FLAG_WATCH) && st[WATCH] != 0) {
+        /* It may unmask interrupts: stop before the next block to take a pending one. */
+        st[STOP] |= STOP_WATCH;
+        st[DEADLINE] = -1;
+    }
+}
+
+/* MMIO table (mirrored in _native.py): FALLBACK (a C-callable pointer to the Python read
+ * callback), FALLBACK_USER, NWORDS, then one entry per 32-bit word of the mapping: a value
+ * 0..0xFFFFFFFF is what the register reads; SLOW (-1) sends the read to Python. */
+enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_WORDS0 };
+#define SLOW (-1)
+
+static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
+{
+    int64_t *t = (int64_t *)user;
+    const uint64_t w = offset >> 2;
+    if (w < (uint64_t)t[M_NWORDS]) {
+        const int64_t v = t[M_WORDS0 + w];
+        if (v != SLOW) {
+            const unsigned shift = (unsigned)(offset & 3) * 8;
+            const uint64_t mask = size >= 4 ? 0xFFFFFFFFull : ((1ull << (8 * size)) - 1);
+            if (shift + 8 * size <= 32)
+                return ((uint64_t)v >> shift) & mask;
+        }
+    }
+    return ((mmio_read_fn)(intptr_t)t[M_FALLBACK])(uc, offset, size, (void *)(intptr_t)t[M_FALLBACK_USER]);
+}
+
+static PyObject *addresses(PyObject *self, PyObject *unused)
+{
+    return Py_BuildValue("{s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
+                         "mmio_read", (unsigned long long)(uintptr_t)&mmio_read);
+}
+
+static PyMethodDef methods[] = {
+    {"addresses", addresses, METH_NOARGS, "Addresses of the native callbacks, by name."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hook", "Native Unicorn callbacks.", -1, methods};
+
+PyMODINIT_FUNC PyInit__hook(void) { return PyModule_Create(&module); }

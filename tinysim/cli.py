@@ -70,8 +70,12 @@ def _cmd_run(args) -> int:
 
 def _cmd_scenario(args) -> int:
     from . import testing
+    from .report import EXIT_INTERRUPTED
     from .scenario import run_scenario
-    r = run_scenario(args.scenario)
+    # --max-time / --wall-limit override the scenario's duration / wall_limit.
+    r = run_scenario(args.scenario, max_time_s=args.max_time, wall_limit_s=args.wall_limit)
+    if r.error_kind == "config":
+        raise _ScenarioProblems(r.error)
     if args.json:
         print(testing.result_json(r))
     else:
@@ -81,7 +85,13 @@ def _cmd_scenario(args) -> int:
             from . import render
             print(render.text(r.run))
         print(testing.summary_table([r]))
+    if r.interrupted:
+        return EXIT_INTERRUPTED
     return 0 if r.passed else 1
+
+
+class _ScenarioProblems(TinysimError):
+    """A scenario file that cannot run: its message already lists every problem."""
 
 
 def _cmd_test(args) -> int:
@@ -139,7 +149,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="boot a firmware ELF on a board and report what happened",
                        description="Exit status: the firmware's own exit code when it exits; "
                        "70 when it faults; 124 when --wall-limit passes; 5 on a breakpoint; "
-                       "2 for bad input; 0 when it idles or --max-time passes.")
+                       "2 for bad input; 130 on Ctrl-C; 0 when it idles or --max-time passes. "
+                       "With a scenario file: 0 when it passes, 1 when it fails.")
     r.add_argument("scenario", nargs="?", help="a scenario .yaml (instead of --platform/--firmware)")
     r.add_argument("--platform", "-p", default=None, help="board name (see `tinysim platforms`) or platform file")
     r.add_argument("--firmware", "-f", default=None,
@@ -164,6 +175,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--baseline", metavar="FILE", help="fail when cycles or memory exceed this baseline")
     t.add_argument("--update-baseline", action="store_true", help="write the baseline instead")
     t.add_argument("--tolerance", type=float, default=0.05, help="allowed growth over the baseline (0.05 = 5%%)")
+    t.add_argument("--shard", metavar="I/N", default=None,
+                   help="run only the I-th of N deterministic slices of the scenarios (CI matrices)")
     t.set_defaults(func=_cmd_test)
 
     st = sub.add_parser("stream", help="sensor streams")
@@ -200,7 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinysim: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        print("tinysim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tinysim run ... | head -1`): stop quietly, as cat does. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail again.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ ScenarioResult (plain data) that the terminal, JSON and JUnit renderers read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._yaml import YamlDocument, dotted_path, load_yaml
 from .errors import Problem, ScenarioError, TinysimError
@@ -39,7 +39,7 @@ class StreamSpec(_Strict):
     channel: str = Field("accel", description="accel, gyro or pcm")
     generate: dict | str | None = Field(None, description="a generator spec (see tinysim.streams)")
     file: str | None = Field(None, description="a recording: .csv .wav .npy .resd")
-    rate_hz: float | None = Field(None, description="rate to generate at, or of a CSV/NPY without one")
+    rate_hz: float | None = Field(None, gt=0, description="rate to generate at, or of a CSV/NPY without one")
     unit: str | None = None
     columns: list[str] | None = None
 
@@ -91,7 +91,8 @@ class ValueSpec(_Strict):
 
 
 class Expect(_Strict):
-    exit_reason: Literal["exit", "fault", "idle", "hang", "time-limit"] | None = None
+    exit_reason: Literal["exit", "fault", "idle", "hang", "time-limit", "breakpoint"] | None = Field(
+        None, description="how the run must end; without it a fault, breakpoint or non-zero exit fails")
     exit_code: int | None = None
     uart: list[str] = Field(default_factory=list, description="regexes that must match, in order")
     uart_absent: list[str] = Field(default_factory=list, description="regexes that must not match")
@@ -102,7 +103,7 @@ class Expect(_Strict):
     values: list[ValueSpec] = Field(default_factory=list,
                                     description="numbers printed on UART lines (e.g. an anomaly score) "
                                     "that must stay within [min, max]")
-    lost_samples_max: int | None = None
+    lost_samples_max: int | None = Field(None, ge=0)
     bit_exact: bool | None = None
     budgets: Budgets = Field(default_factory=Budgets)
 
@@ -117,6 +118,30 @@ class Expect(_Strict):
         return v
 
 
+class DetectSpec(_Strict):
+    """How the firmware reports a detection, so `tinysim sweep` can score it against the
+    streams' ground truth (their labels: gesture spans, machine faults). Scoring: tinysim.sweep."""
+    match: str = Field(description="regex a detection line matches, e.g. 'gesture: (\\w+)'")
+    label: int | str = Field(1, description="the regex group holding the detected label, or the label itself")
+    events: list[str] | None = Field(None, description="ground-truth labels that are events (default: all)")
+    within: float | str = Field("1.5s", description="a detection counts for an event until this long after it")
+
+    @field_validator("within")
+    @classmethod
+    def _t(cls, v):
+        return parse_duration(v)
+
+    @model_validator(mode="after")
+    def _rx(self):
+        try:
+            groups = re.compile(self.match).groups
+        except re.error as e:
+            raise ValueError(f"bad regex {self.match!r}: {e}") from None
+        if isinstance(self.label, int) and not 0 <= self.label <= groups:
+            raise ValueError(f"label: {self.match!r} has {groups} group(s), no group {self.label}")
+        return self
+
+
 class ScenarioSpec(_Strict):
     name: str | None = None
     description: str = ""
@@ -129,7 +154,10 @@ class ScenarioSpec(_Strict):
     wall_limit: float | str | None = Field("120s", description="wall-clock limit")
     streams: list[StreamSpec] = Field(default_factory=list)
     expect: Expect = Field(default_factory=Expect)
-    must_fail: bool = Field(False, description="the scenario passes only if an expectation fails")
+    detect: DetectSpec | None = Field(None, description="detection lines, for sweeps' accuracy scores")
+    must_fail: bool | list[str] = Field(
+        False, description="expectation keys (e.g. [lines]) of which at least one check must fail while "
+        "every other check passes; true names the scenario's only expectation")
 
     @field_validator("duration", "wall_limit")
     @classmethod
@@ -176,9 +204,61 @@ def load_scenario(path: str | Path) -> Scenario:
         if s.channel not in CHANNEL_UNITS:
             problems.append(Problem(doc.file, doc.line(("streams", i, "channel")), f"streams[{i}].channel",
                                     f"unknown channel {s.channel!r}; one of {', '.join(CHANNEL_UNITS)}"))
+    sc = Scenario(spec.name or path.stem, path, spec, doc)
+    for key, rel, at in ([("firmware", spec.firmware, ("firmware",)), ("model", spec.model, ("model",)),
+                          ("input", spec.input, ("input",))] +
+                         [(f"streams[{i}].file", s.file, ("streams", i, "file")) for i, s in enumerate(spec.streams)]):
+        if rel is not None and not sc.resolve(rel).is_file():
+            problems.append(Problem(doc.file, doc.line(at), key,
+                                    f"{rel}: no such file (paths are relative to the scenario file)"))
+    problems += _must_fail_problems(spec, doc)
     if problems:
-        raise ScenarioError(f"{doc.file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", problems)
-    return Scenario(spec.name or path.stem, path, spec, doc)
+        problems.sort(key=lambda p: p.line or 0)
+        raise ScenarioError(f"{doc.file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", problems,
+                            hint="fix the listed keys")
+    return sc
+
+
+def expectation_keys(e: Expect) -> list[str]:
+    """The expectations a scenario states, as keys: 'lines', 'budgets.cycles', ..."""
+    keys = [k for k in Expect.model_fields if k in e.model_fields_set and k != "budgets"]
+    keys += [f"budgets.{k}" for k in Budgets.model_fields if k in e.budgets.model_fields_set
+             and getattr(e.budgets, k) is not None]
+    return keys
+
+
+def must_fail_keys(spec: ScenarioSpec) -> tuple[str, ...]:
+    """What must fail. ``must_fail: true`` is only accepted with exactly one stated expectation,
+    where it cannot mean anything but that one: with several, "some check failed" would let a
+    run that did nothing at all pass (e.g. a scenario cut short before any output)."""
+    if spec.must_fail is False:
+        return ()
+    if spec.must_fail is True:
+        keys = expectation_keys(spec.expect)
+        return tuple(k.split(".")[0] for k in keys[:1]) if len(set(k.split(".")[0] for k in keys)) == 1 else ()
+    return tuple(spec.must_fail)
+
+
+def _must_fail_problems(spec: ScenarioSpec, doc: YamlDocument) -> list[Problem]:
+    if spec.must_fail is False:
+        return []
+    keys = expectation_keys(spec.expect)
+    groups = sorted(set(k.split(".")[0] for k in keys))
+    if spec.must_fail is True:
+        if len(groups) == 1:
+            return []
+        why = ("the scenario states no expectation to fail" if not groups else
+               f"it is ambiguous with {len(groups)} expectations ({', '.join(groups)})")
+        return [Problem(doc.file, doc.line(("must_fail",)), "must_fail",
+                        f"must_fail: true but {why}; name the ones that must fail, e.g. must_fail: [{(groups or ['lines'])[0]}]")]
+    out = []
+    if not spec.must_fail:
+        out.append(Problem(doc.file, doc.line(("must_fail",)), "must_fail", "an empty list: name an expectation"))
+    for i, k in enumerate(spec.must_fail):
+        if k not in keys and k not in groups:
+            out.append(Problem(doc.file, doc.line(("must_fail", i)), f"must_fail[{i}]",
+                               f"{k!r} is not an expectation of this scenario; stated: {', '.join(keys) or 'none'}"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -188,6 +268,10 @@ class Check:
     measured: Any
     expected: Any
     message: str = ""
+    key: str = ""                   # the expectation it comes from: "lines", "budgets.cycles", "run"
+
+    def belongs_to(self, names) -> bool:
+        return any(self.key == n or self.key.startswith(n + ".") for n in names)
 
 
 @dataclass(frozen=True)
@@ -200,6 +284,20 @@ class ScenarioResult:
     inference: Any = None
     error: str | None = None
     metrics: dict = field(default_factory=dict)   # for baselines: cycles, flash, RAM, stack, arena
+    must_fail: tuple[str, ...] = ()               # expectation keys that had to fail
+    error_kind: str | None = None                 # "config", "internal" or "interrupted" with error
+    wall_time_s: float = 0.0                      # whole scenario, load to verdict
+
+    @property
+    def interrupted(self) -> bool:
+        return self.error_kind == "interrupted" or (self.run is not None and self.run.exit_reason == "interrupted")
+
+    def deciding_failures(self) -> list[Check]:
+        """The checks that make the verdict FAIL (expected failures of must_fail excluded)."""
+        return [c for c in self.checks if not c.passed and not c.belongs_to(self.must_fail)]
+
+    def expected_failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed and c.belongs_to(self.must_fail) and c.key != "must_fail"]
 
 
 def _stream_data(sc: Scenario, i: int, s: StreamSpec):
@@ -207,7 +305,8 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     unit = CHANNEL_UNITS[s.channel]
     default_rate = 16000.0 if s.channel == "pcm" else 1000.0
     if s.generate is not None:
-        stream = st.generate(s.generate, seed=sc.spec.seed, rate_hz=s.rate_hz or default_rate,
+        stream = st.generate(s.generate, seed=sc.spec.seed,
+                             rate_hz=default_rate if s.rate_hz is None else s.rate_hz,
                              duration_s=sc.spec.duration, unit=unit, doc=sc.doc, at=("streams", i, "generate"),
                              base_dir=sc.path.parent, error=ScenarioError)
     else:
@@ -216,24 +315,39 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     return stream.data, stream.rate_hz
 
 
-def run_scenario(path: str | Path) -> ScenarioResult:
+def run_scenario(path: str | Path | Scenario, *, max_time_s: float | None = None,
+                 wall_limit_s: float | None = None) -> ScenarioResult:
+    """Load and run one scenario file. The unit of work of `tinysim test`: a path in, a
+    picklable result out, no global state, so it can run in any process or executor.
+    ``max_time_s``/``wall_limit_s`` override the file's ``duration``/``wall_limit``."""
+    import time
+    t0 = time.perf_counter()
     try:
-        sc = load_scenario(path)
+        sc = path if isinstance(path, Scenario) else load_scenario(path)   # a Scenario: e.g. a sweep's variant
     except TinysimError as e:
-        return ScenarioResult(Path(path).stem, str(path), False, (), error=str(e))
+        return ScenarioResult(Path(path).stem, str(path), False, (), error=str(e), error_kind="config",
+                              wall_time_s=time.perf_counter() - t0)
     try:
-        return _run(sc)
+        r = _run(sc, max_time_s, wall_limit_s)
     except TinysimError as e:
-        return ScenarioResult(sc.name, str(sc.path), False, (), error=str(e))
+        r = ScenarioResult(sc.name, str(sc.path), False, (), error=str(e), error_kind="config")
+    except KeyboardInterrupt:         # outside the engine's run (loading, streams, reference model)
+        r = ScenarioResult(sc.name, str(sc.path), False, (), error="interrupted by the user before the run ended",
+                           error_kind="interrupted")
     except Exception as e:            # a bug in tinysim: report it against this scenario only
         import traceback
-        return ScenarioResult(sc.name, str(sc.path), False, (),
-                              error=f"internal error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+        r = ScenarioResult(sc.name, str(sc.path), False, (), error_kind="internal",
+                           error=f"internal error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+    return replace(r, wall_time_s=time.perf_counter() - t0)
 
 
-def _run(sc: Scenario) -> ScenarioResult:
+def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | None = None) -> ScenarioResult:
     from . import api, inference
     spec = sc.spec
+    if max_time_s is not None or wall_limit_s is not None:
+        spec = spec.model_copy(update={k: v for k, v in (("duration", max_time_s), ("wall_limit", wall_limit_s))
+                                       if v is not None})
+        sc = replace(sc, spec=spec)
     fw = sc.resolve(spec.firmware) if spec.firmware else None
     feeds = [(s.sensor, s.channel, *_stream_data(sc, i, s)) for i, s in enumerate(spec.streams)]
 
@@ -250,36 +364,68 @@ def _run(sc: Scenario) -> ScenarioResult:
     else:
         run = api.run(spec.platform, fw, max_time_s=spec.duration, wall_limit_s=spec.wall_limit,
                       prepare=prepare)
-    checks = evaluate(spec.expect, run, inf)
+    checks = evaluate(spec.expect, run, inf, duration_s=spec.duration, wall_limit_s=spec.wall_limit)
     metrics = {"cycles": run.cycles, "instructions": run.instructions, "flash_bytes": run.flash_bytes,
                "ram_bytes": run.ram_static_bytes, "stack_bytes": run.stack_peak_bytes}
     if inf is not None:
         metrics |= {"arena_bytes": inf.arena_planned_bytes if inf.arena_planned_bytes is not None
                     else inf.arena_peak_bytes, "cycles_per_inference": inf.cycles_per_inference}
-    ok = all(c.passed for c in checks)
-    if spec.must_fail:
-        checks.append(Check("must fail", not ok, "failed" if not ok else "passed", "an expectation fails"))
-        ok = not ok
-    return ScenarioResult(sc.name, str(sc.path), ok, tuple(checks), run, inf, metrics=metrics)
+    must = must_fail_keys(spec)
+    for k in must:
+        mine = [c for c in checks if c.belongs_to((k,))]
+        bad = [c.name for c in mine if not c.passed]
+        checks.append(Check(f"must fail: {k}", bool(bad), "; ".join(bad) if bad else "all passed",
+                            "at least one check fails", key="must_fail"))
+    ok = all(c.passed for c in checks if not c.belongs_to(must))
+    return ScenarioResult(sc.name, str(sc.path), ok, tuple(checks), run, inf, metrics=metrics, must_fail=must)
 
 
-def evaluate(e: Expect, run, inf) -> list[Check]:
+def _run_check(e: Expect, run, duration_s: float | None, wall_limit_s: float | None) -> Check | None:
+    """The check every scenario has: the run covered its duration (no wall limit, no Ctrl-C)
+    and, unless ``exit_reason`` says how it must end, did not fault, stop at a breakpoint or
+    exit with a non-zero code."""
+    t = run.virtual_time_s
+    of = f" of {duration_s:g} s virtual" if duration_s else ""
+    if run.exit_reason == "interrupted":
+        return Check("run", False, "interrupted", "a complete run", f"interrupted by the user at {t:.3f} s{of}", "run")
+    if run.exit_reason == "wall-limit":
+        lim = f"wall limit {wall_limit_s:g} s" if wall_limit_s else "wall limit"
+        return Check("run", False, "wall-limit", "a complete run",
+                     f"{lim} reached at {t:.3g} s{of}; raise wall_limit or shorten duration", "run")
+    if e.exit_reason is not None:
+        return None
+    if run.fault is not None or run.exit_reason == "fault":
+        what = run.fault.description if run.fault else run.detail
+        return Check("run", False, "fault", "no fault", f"the firmware faulted: {what} "
+                     "(state `exit_reason: fault` if the scenario expects it)", "run")
+    if run.exit_reason == "breakpoint":
+        return Check("run", False, "breakpoint", "no breakpoint", f"stopped at a breakpoint: {run.detail}", "run")
+    if run.exit_reason == "exit" and run.exit_code not in (0, None) and e.exit_code is None:
+        return Check("run", False, f"exit code {run.exit_code}", "exit code 0 (or state exit_code)",
+                     run.detail, "run")
+    return None
+
+
+def evaluate(e: Expect, run, inf, duration_s: float | None = None, wall_limit_s: float | None = None) -> list[Check]:
     checks: list[Check] = []
+    rc = _run_check(e, run, duration_s, wall_limit_s)
+    if rc is not None:
+        checks.append(rc)
     if e.exit_reason is not None:
         checks.append(Check("exit reason", run.exit_reason == e.exit_reason, run.exit_reason, e.exit_reason,
-                            run.fault.description if run.fault else run.detail))
+                            run.fault.description if run.fault else run.detail, "exit_reason"))
     if e.exit_code is not None:
-        checks.append(Check("exit code", run.exit_code == e.exit_code, run.exit_code, e.exit_code))
+        checks.append(Check("exit code", run.exit_code == e.exit_code, run.exit_code, e.exit_code, key="exit_code"))
     pos = 0
     for rx in e.uart:
         m = re.compile(rx, re.M).search(run.uart, pos)
         checks.append(Check(f"uart /{rx}/", m is not None, m.group(0) if m else None, rx,
-                            "" if m else "no match (after the previous expected line)"))
+                            "" if m else "no match (after the previous expected line)", "uart"))
         if m:
             pos = m.end()
     for rx in e.uart_absent:
         m = re.compile(rx, re.M).search(run.uart)
-        checks.append(Check(f"uart absent /{rx}/", m is None, m.group(0) if m else None, rx))
+        checks.append(Check(f"uart absent /{rx}/", m is None, m.group(0) if m else None, rx, key="uart_absent"))
     i = 0
     lines = list(run.uart_lines)
     for spec in e.lines:
@@ -287,44 +433,49 @@ def evaluate(e: Expect, run, inf) -> list[Check]:
         while i < len(lines) and not rx.search(lines[i][1]):
             i += 1
         if i == len(lines):
-            checks.append(Check(f"line /{spec.match}/", False, None, _window(spec), "no such line (in order)"))
+            checks.append(Check(f"line /{spec.match}/", False, None, _window(spec), "no such line (in order)",
+                                "lines"))
             break
         t, text = lines[i]
         ok = (spec.after is None or t >= spec.after) and (spec.before is None or t <= spec.before)
-        checks.append(Check(f"line /{spec.match}/", ok, f"{text!r} at {t:.3f}s", _window(spec)))
+        checks.append(Check(f"line /{spec.match}/", ok, f"{text!r} at {t:.3f}s", _window(spec), key="lines"))
         i += 1
     if e.lines_only is not None:
         rx = re.compile(e.lines_only)
         got = [text for _, text in lines if rx.search(text)]
         want = len(e.lines)
-        checks.append(Check(f"only {want} lines /{e.lines_only}/", len(got) == want, got, want))
+        checks.append(Check(f"only {want} lines /{e.lines_only}/", len(got) == want, got, want, key="lines_only"))
     for v in e.values:
         rx = re.compile(v.match)
         nums = [float(m.group(1)) for _, text in lines for m in [rx.search(text)] if m]
         if len(nums) < v.at_least:
-            checks.append(Check(f"values /{v.match}/", False, f"{len(nums)} lines", f">= {v.at_least} lines"))
+            checks.append(Check(f"values /{v.match}/", False, f"{len(nums)} lines", f">= {v.at_least} lines",
+                                key="values"))
             continue
         lo, hi = (min(nums), max(nums)) if nums else (None, None)
         ok = (v.min is None or lo >= v.min) and (v.max is None or hi <= v.max)
         rng = f"[{'' if v.min is None else f'{v.min:g}'}, {'' if v.max is None else f'{v.max:g}'}]"
-        checks.append(Check(f"values /{v.match}/", ok, f"{lo:g}..{hi:g} over {len(nums)} lines", rng))
+        checks.append(Check(f"values /{v.match}/", ok, f"{lo:g}..{hi:g} over {len(nums)} lines", rng,
+                            key="values"))
     if e.lost_samples_max is not None:
         lost = sum(s["lost_samples"] for s in run.sensors.values())
-        checks.append(Check("lost samples", lost <= e.lost_samples_max, lost, e.lost_samples_max))
+        checks.append(Check("lost samples", lost <= e.lost_samples_max, lost, e.lost_samples_max,
+                            key="lost_samples_max"))
     if e.bit_exact is not None:
         got = inf.bit_exact if inf is not None else None
-        checks.append(Check("bit-exact with TFLM", got == e.bit_exact, got, e.bit_exact))
+        checks.append(Check("bit-exact with TFLM", got == e.bit_exact, got, e.bit_exact, key="bit_exact"))
     b = e.budgets
-    for name, measured, budget in (
-            ("flash", run.flash_bytes, b.flash_bytes), ("RAM", run.ram_static_bytes, b.ram_bytes),
-            ("stack", run.stack_peak_bytes, b.stack_bytes), ("cycles", run.cycles, b.cycles),
+    for key, name, measured, budget in (
+            ("flash_bytes", "flash", run.flash_bytes, b.flash_bytes),
+            ("ram_bytes", "RAM", run.ram_static_bytes, b.ram_bytes),
+            ("stack_bytes", "stack", run.stack_peak_bytes, b.stack_bytes), ("cycles", "cycles", run.cycles, b.cycles),
             # the arena the runtime planned, or (firmware that does not publish it) the painted peak
-            ("arena", (inf.arena_planned_bytes if inf.arena_planned_bytes is not None
-                       else inf.arena_peak_bytes) if inf else None, b.arena_bytes),
-            ("latency ms", round(inf.latency_ms, 4) if inf else None, b.latency_ms)):
+            ("arena_bytes", "arena", (inf.arena_planned_bytes if inf.arena_planned_bytes is not None
+                                      else inf.arena_peak_bytes) if inf else None, b.arena_bytes),
+            ("latency_ms", "latency ms", round(inf.latency_ms, 4) if inf else None, b.latency_ms)):
         if budget is not None:
             ok = measured is not None and measured <= budget
-            checks.append(Check(f"{name} budget", ok, measured, budget))
+            checks.append(Check(f"{name} budget", ok, measured, budget, key=f"budgets.{key}"))
     return checks
 
 

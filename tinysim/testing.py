@@ -2,25 +2,86 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import re
+import signal
+import socket
+import tempfile
+import time
 import xml.etree.ElementTree as ET
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import TinysimError
 from .scenario import Check, ScenarioResult, discover, run_scenario
+
+
+class UsageError(TinysimError):
+    """Options of `tinysim test` that cannot work."""
 
 BASELINE_METRICS = ("cycles", "instructions", "flash_bytes", "ram_bytes", "stack_bytes", "arena_bytes",
                     "cycles_per_inference")
 
 
-def run_all(paths, jobs: int | None = None) -> list[ScenarioResult]:
-    files = discover(paths)
+def shard(files: list[Path], spec: str | None) -> list[Path]:
+    """``I/N``: the I-th of N deterministic slices (1-based), round-robin over the files sorted
+    by path, so every CI job of a matrix gets a disjoint share and together they cover all."""
+    if spec is None:
+        return files
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", spec)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N, e.g. --shard 2/4")
+    i, n = int(m.group(1)), int(m.group(2))
+    return sorted(files, key=str)[i - 1::n]
+
+
+def _interrupted(path: Path) -> ScenarioResult:
+    return ScenarioResult(path.stem, str(path), False, (), error="interrupted by the user before it finished",
+                          error_kind="interrupted")
+
+
+def _ignore_sigint():
+    # Workers leave Ctrl-C to the parent, which stops them: no KeyboardInterrupt traceback
+    # from each worker process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_all(paths, jobs: int | None = None, shard_spec: str | None = None,
+            on_result=None) -> list[ScenarioResult]:
+    """Run every scenario under ``paths`` (results in file order). Ctrl-C stops the run: the
+    scenarios that finished keep their results, the others come back as interrupted errors."""
+    files = shard(discover(paths), shard_spec)
     jobs = jobs or os.cpu_count() or 1
+    done: dict[int, ScenarioResult] = {}
     if jobs <= 1 or len(files) <= 1:
-        return [run_scenario(f) for f in files]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-        return list(pool.map(run_scenario, files))
+        try:
+            for i, f in enumerate(files):
+                done[i] = run_scenario(f)
+                if on_result:
+                    on_result(done[i])
+                if done[i].interrupted:
+                    break
+        except KeyboardInterrupt:
+            pass
+    else:
+        pool = multiprocessing.Pool(min(jobs, len(files)), initializer=_ignore_sigint)
+        try:
+            pending = {i: pool.apply_async(run_scenario, (f,)) for i, f in enumerate(files)}
+            for i, fut in pending.items():
+                done[i] = fut.get()
+                if on_result:
+                    on_result(done[i])
+            pool.close()
+        except KeyboardInterrupt:
+            for i, fut in pending.items():        # keep what finished while we waited
+                if i not in done and fut.ready():
+                    done[i] = fut.get()
+            pool.terminate()
+        finally:
+            pool.join()
+    return [done.get(i) or _interrupted(f) for i, f in enumerate(files)]
 
 
 def apply_baseline(results: list[ScenarioResult], baseline: dict, tolerance: float) -> list[ScenarioResult]:
@@ -36,7 +97,7 @@ def apply_baseline(results: list[ScenarioResult], baseline: dict, tolerance: flo
             if k in base and r.metrics.get(k) is not None:
                 limit = base[k] * (1 + tolerance)
                 extra.append(Check(f"baseline {k}", r.metrics[k] <= limit, r.metrics[k],
-                                   f"<= {base[k]} +{tolerance:.0%}"))
+                                   f"<= {base[k]} +{tolerance:.0%}", key=f"baseline.{k}"))
         checks = r.checks + tuple(extra)
         out.append(replace(r, checks=checks, passed=r.passed and all(c.passed for c in extra)))
     return out
@@ -47,56 +108,127 @@ def baseline_of(results: list[ScenarioResult]) -> dict:
             for r in sorted(results, key=lambda r: r.name) if not r.error}
 
 
+def _note(r: ScenarioResult) -> str:
+    if r.error:
+        return r.error.splitlines()[0]
+    failed = r.deciding_failures()
+    text = "; ".join(f"{c.name}: {c.measured} (expected {c.expected})" + (f" — {c.message}" if c.message and
+                     c.key == "run" else "") for c in failed)
+    if r.must_fail and r.passed:
+        exp = "; ".join(f"{c.name}: {c.measured} (expected {c.expected})" for c in r.expected_failures())
+        return f"failed as it must: {exp}"
+    return text or f"{len(r.checks)} passed"
+
+
 def summary_table(results: list[ScenarioResult]) -> str:
     rows = [("scenario", "result", "cycles", "flash", "RAM", "stack", "checks")]
     for r in results:
         m = r.metrics
-        must_fail = bool(r.checks) and r.checks[-1].name == "must fail"
-        failed = [c for c in r.checks if not c.passed and c.name != "must fail"]
-        text = "; ".join(f"{c.name}: {c.measured} (expected {c.expected})" for c in failed)
-        if r.error:
-            note = r.error.splitlines()[0]
-        elif must_fail and r.passed:
-            note = f"failed as it must: {text}"
-        else:
-            note = text or f"{len(r.checks)} passed"
-        rows.append((r.name, "PASS" if r.passed else "FAIL", f"{m.get('cycles', 0):,}" if m else "-",
+        verdict = "PASS" if r.passed else "INTR" if r.interrupted else "ERROR" if r.error else "FAIL"
+        rows.append((r.name, verdict, f"{m.get('cycles', 0):,}" if m else "-",
                      f"{m.get('flash_bytes', 0):,}" if m else "-", f"{m.get('ram_bytes', 0):,}" if m else "-",
-                     f"{m.get('stack_bytes') or 0:,}" if m else "-", note))
+                     f"{m.get('stack_bytes') or 0:,}" if m else "-", _note(r)))
     widths = [max(len(str(row[i])) for row in rows) for i in range(6)]
     lines = ["  ".join(str(c).ljust(w) if i in (0, 1) else str(c).rjust(w)
                        for i, (c, w) in enumerate(zip(row[:6], widths))) + "  " + row[6] for row in rows]
     lines.insert(1, "-" * len(lines[0]))
+    # Every problem in full below the table (file:line: key: problem), so nobody needs the JSON.
+    for r in results:
+        if r.error and "\n" in r.error.strip():
+            lines.append("")
+            lines.append(f"{r.name}: {r.error.rstrip()}")
     n_pass = sum(r.passed for r in results)
-    lines.append(f"{n_pass} passed, {len(results) - n_pass} failed")
+    n_err = sum(1 for r in results if r.error and not r.interrupted)
+    n_int = sum(1 for r in results if r.interrupted)
+    tail = f"{n_pass} passed, {len(results) - n_pass - n_err - n_int} failed"
+    if n_err:
+        tail += f", {n_err} error{'s' if n_err > 1 else ''}"
+    if n_int:
+        tail += f", {n_int} interrupted"
+    lines.append(tail)
     return "\n".join(lines)
 
 
-def junit_xml(results: list[ScenarioResult]) -> str:
+def _failure_text(r: ScenarioResult) -> str:
+    return "\n".join(f"{c.name}: measured {c.measured}, expected {c.expected} {c.message}".rstrip()
+                     for c in r.deciding_failures())
+
+
+def junit_xml(results: list[ScenarioResult], *, timestamp: datetime | None = None,
+              hostname: str | None = None, wall_time_s: float | None = None) -> str:
+    """Ant/Jenkins JUnit XML. ``time`` is wall-clock seconds (what CI servers expect); the
+    virtual time each scenario covered is the property ``virtual_time_s``."""
+    ts = (timestamp or datetime.now(timezone.utc)).replace(microsecond=0, tzinfo=None)
+    errors = sum(1 for r in results if r.error or r.interrupted)
     suite = ET.Element("testsuite", name="tinysim", tests=str(len(results)),
-                       failures=str(sum(1 for r in results if not r.passed and not r.error)),
-                       errors=str(sum(1 for r in results if r.error)))
+                       failures=str(sum(1 for r in results if not r.passed and not (r.error or r.interrupted))),
+                       errors=str(errors), skipped="0",
+                       time=f"{wall_time_s if wall_time_s is not None else sum(r.wall_time_s for r in results):.3f}",
+                       timestamp=ts.isoformat(), hostname=hostname or socket.gethostname() or "localhost")
+    props = ET.SubElement(suite, "properties")
+    from . import __version__
+    ET.SubElement(props, "property", name="tinysim.version", value=__version__)
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"tinysim.{Path(r.file).parent.name or 'scenarios'}",
-                             name=r.name, file=r.file)
-        if r.run is not None:
-            case.set("time", f"{r.run.virtual_time_s:.6f}")     # virtual time: deterministic
-        if r.error:
-            ET.SubElement(case, "error", message=r.error.splitlines()[0]).text = r.error
+                             name=r.name, time=f"{r.wall_time_s:.3f}", file=r.file)
+        if r.error or r.interrupted:
+            msg = (r.error or "interrupted by the user").splitlines()[0]
+            body = r.error or _failure_text(r)
+            ET.SubElement(case, "error", message=msg, type="interrupted" if r.interrupted else
+                          (r.error_kind or "error")).text = body
         elif not r.passed:
-            failed = [c for c in r.checks if not c.passed]
-            ET.SubElement(case, "failure", message=f"{len(failed)} expectation(s) failed").text = \
-                "\n".join(f"{c.name}: measured {c.measured}, expected {c.expected} {c.message}".rstrip()
-                          for c in failed)
-        props = ET.SubElement(case, "properties")
-        for k, v in sorted(r.metrics.items()):
-            ET.SubElement(props, "property", name=k, value=str(v))
+            failed = r.deciding_failures()
+            ET.SubElement(case, "failure", message=f"{len(failed)} expectation(s) failed",
+                          type="expectation").text = _failure_text(r)
+        cprops = {k: v for k, v in r.metrics.items()}
+        if r.run is not None:
+            cprops["virtual_time_s"] = f"{r.run.virtual_time_s:.6f}"
+            cprops["exit_reason"] = r.run.exit_reason
+        if cprops:
+            pe = ET.Element("properties")
+            for k, v in sorted(cprops.items()):
+                ET.SubElement(pe, "property", name=k, value=str(v))
+            case.insert(0, pe)                 # the XSD wants properties first
         if r.run is not None and r.run.uart:
             ET.SubElement(case, "system-out").text = r.run.uart
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def write_atomic(path: str | Path, text: str) -> None:
+    """Temp file in the same folder, then rename: readers never see a torn file, and two runs
+    writing the same path leave one whole file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_baseline(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"baseline {path} does not exist, so no regression check could run",
+                         hint="create it with --update-baseline, or fix the path")
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"baseline {path} is not valid JSON ({e})",
+                         hint="regenerate it with --update-baseline") from None
+    bad = [k for k, v in data.items() if not isinstance(v, dict) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())] \
+        if isinstance(data, dict) else None
+    if bad is None or bad:
+        what = "not an object of scenario names" if bad is None else f"entries {', '.join(map(repr, bad[:3]))} " \
+            "are not {metric: number} objects"
+        raise UsageError(f"baseline {path} is not a tinysim baseline: {what}",
+                         hint="regenerate it with --update-baseline")
+    return data
 def result_json(r: ScenarioResult) -> str:
     """One scenario's report without wall-clock figures: byte-identical for the same seed."""
     from dataclasses import asdict
@@ -113,16 +245,41 @@ def result_json(r: ScenarioResult) -> str:
 
 
 def main(args) -> int:
-    results = run_all(args.paths, args.jobs)
-    if not results:
-        print("tinysim test: no scenario files found")
-        return 2
-    if args.baseline and Path(args.baseline).is_file() and not args.update_baseline:
-        results = apply_baseline(results, json.loads(Path(args.baseline).read_text()), args.tolerance)
+    from .report import EXIT_INTERRUPTED, EXIT_USAGE
+    # Refuse what cannot work before spending the run on it.
+    baseline = None
+    if args.baseline and not args.update_baseline:
+        baseline = load_baseline(args.baseline)
+    for out in (args.junit, args.baseline if args.update_baseline else None):
+        if out:
+            try:
+                Path(out).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UsageError(f"cannot create the folder for {out}: {e.strerror}") from None
+    files = shard(discover(args.paths), getattr(args, "shard", None))
+    missing = [str(p) for p in map(Path, args.paths) if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    if not files:
+        print("tinysim test: no scenario files found" + (f" in shard {args.shard}" if getattr(args, "shard", None)
+                                                          else ""))
+        return EXIT_USAGE if not getattr(args, "shard", None) else 0
+    t0 = time.perf_counter()
+    stamp = datetime.now(timezone.utc)
+    results = run_all(args.paths, args.jobs, getattr(args, "shard", None))
+    wall = time.perf_counter() - t0
+    if baseline is not None:
+        results = apply_baseline(results, baseline, args.tolerance)
     print(summary_table(results))
     if args.junit:
-        Path(args.junit).write_text(junit_xml(results))
-    if args.baseline and args.update_baseline:
-        Path(args.baseline).write_text(json.dumps(baseline_of(results), indent=2, sort_keys=True) + "\n")
+        write_atomic(args.junit, junit_xml(results, timestamp=stamp, wall_time_s=wall))
+    interrupted = any(r.interrupted for r in results)
+    if args.baseline and args.update_baseline and not interrupted:
+        write_atomic(args.baseline, json.dumps(baseline_of(results), indent=2, sort_keys=True) + "\n")
         print(f"baseline written: {args.baseline}")
+    if interrupted:
+        print("tinysim test: interrupted" + (" (baseline not written)" if args.update_baseline else ""))
+        return EXIT_INTERRUPTED
+    if any(r.error_kind == "config" for r in results):
+        return EXIT_USAGE
     return 0 if all(r.passed for r in results) else 1

@@ -417,7 +417,7 @@ class BuiltinEngine(Engine):
                     return self._finish(StopInfo("paused"), t0, final=False)
                 if until is not None and until():
                     return self._finish(StopInfo("event"), t0, final=False)
-        except EngineError:
+        except BaseException:         # EngineError, Ctrl-C: the wall time spent still counts
             self.wall_time_s += time.perf_counter() - t0
             raise
 

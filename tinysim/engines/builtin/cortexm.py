@@ -571,7 +571,7 @@ class CortexM(CoreBase):
             insn = int.from_bytes(self.m.read(pc, 2), "little")
             if insn == 0xBEAB:                          # semihosting
                 op, param = uc.reg_read(A.UC_ARM_REG_R0), uc.reg_read(A.UC_ARM_REG_R1)
-                result, stop = _semihost.handle(self.m, op, param)
+                result, stop = _semihost.handle(self.m, op, param, pc)
                 uc.reg_write(A.UC_ARM_REG_R0, result & 0xFFFFFFFF)
                 uc.reg_write(A.UC_ARM_REG_PC, pc + 2)
                 return stop

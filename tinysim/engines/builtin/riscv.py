@@ -245,7 +245,7 @@ class Riscv(CoreBase):
                 m.counter.hdr[N.CYCLES] += m.timing.cost("ebreak")
                 op = self.uc.reg_read(R.UC_RISCV_REG_A0)
                 param = self.uc.reg_read(R.UC_RISCV_REG_A1)
-                result, stop = _semihost.handle(m, op, param)
+                result, stop = _semihost.handle(m, op, param, pc)
                 self.uc.reg_write(R.UC_RISCV_REG_A0, result & 0xFFFFFFFF)
                 self.uc.reg_write(R.UC_RISCV_REG_PC, pc + 4)
                 return stop

@@ -13,9 +13,9 @@ from tinysim import inference
 from tinysim.errors import ModelError
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "runtime"))
 pytest.importorskip("flatbuffers")
-from models import CASES  # noqa: E402  (the runtime's own corpus: every operator and option)
+from tinysim.model_corpus import CASES  # noqa: E402  (the runtime's corpus: every operator and option)
+from tinysim.tflite_builder import ModelBuilder  # noqa: E402
 
 # hifive1 has a 10 KB arena in its 16 KB DTIM: larger models are rejected with the numbers.
 BOARDS = ["nano33ble", "hifive1"]
@@ -70,7 +70,6 @@ def test_random_input_is_seeded(tmp_path):
 
 
 def test_unsupported_operator_is_named_with_its_index(tmp_path):
-    from tflite_builder import ModelBuilder
     b = ModelBuilder()
     x = b.tensor((1, 4), "float32")
     y = b.tensor((1, 4), "float32")
@@ -136,3 +135,68 @@ def test_example_model_trained_with_keras_classifies_each_gesture(tmp_path, boar
 def test_macs_of_the_example_model():
     macs = inference.count_macs((REPO / "models" / "magic_wand.tflite").read_bytes())
     assert sum(macs.values()) == 143_488     # 3 CONV_2D + 2 FULLY_CONNECTED (TF converter: 0.148 M MACs)
+
+
+def _fan_out_model(tmp_path, n_outputs: int) -> Path:
+    """One float input, ``n_outputs`` RELU/RELU6/TANH outputs of it (each a model output)."""
+    b = ModelBuilder()
+    x = b.tensor((1, 6), "float32")
+    outs = []
+    for k in range(n_outputs):
+        y = b.tensor((1, 6), "float32")
+        b.op(("RELU", "RELU6", "TANH")[k % 3], [x], [y])
+        outs.append(y)
+    f = tmp_path / f"fan{n_outputs}.tflite"
+    f.write_bytes(b.build([x], outs))
+    return f
+
+
+def test_every_output_of_a_many_output_model_is_compared(tmp_path):
+    model = _fan_out_model(tmp_path, 8)            # the inference firmware publishes up to 8
+    run, rep = inference.run_model("nano33ble", model, seed=1)
+    assert len(rep.outputs) == len(rep.reference) == 8
+    x = inference.random_inputs(inference.inspect_model(model), 1)[0]
+    # independent of TFLM: what each output must hold
+    expect = [np.maximum(x, 0), np.clip(x, 0, 6), np.tanh(x)]
+    for k, out in enumerate(rep.outputs):
+        np.testing.assert_allclose(np.asarray(out, np.float32), expect[k % 3], rtol=1e-6, atol=1e-6)
+    assert rep.bit_exact and rep.output_problems == ()
+
+
+def test_a_model_with_more_outputs_than_the_firmware_publishes_is_refused(tmp_path):
+    model = _fan_out_model(tmp_path, 9)
+    with pytest.raises(ModelError, match=r"has 9 outputs; the inference firmware infer.elf publishes at most 8"):
+        inference.run_model("nano33ble", model)
+
+
+def test_results_that_publish_no_outputs_are_not_bit_exact(tmp_path, monkeypatch):
+    """A firmware that runs the model but publishes no output descriptors must not be
+    reported as matching TFLM."""
+    model, inp = _write(tmp_path, "fc_i8_pertensor_bias")
+    real = inference._read_results
+
+    def none_published(eng, fw):
+        status, planned, _outs, err = real(eng, fw)
+        return status, planned, [], err
+    monkeypatch.setattr(inference, "_read_results", none_published)
+    run, rep = inference.run_model("nano33ble", model, input_path=inp)
+    out = inference.inspect_model(model).outputs[0]
+    assert rep.bit_exact is False
+    assert rep.mismatched_bytes == out.nbytes
+    assert rep.output_problems == ("the firmware published 0 output(s); the model has 1",)
+
+
+def test_outputs_of_the_wrong_type_or_size_are_not_compared():
+    info = inference.ModelInfo("m", 0, (), (), (
+        inference.TensorInfo(5, "y", "int8", (1, 4), 0.1, 0),))
+    ref = inference.Reference((np.array([[1, 2, 3, 4]], np.int8),), None)
+    same = bytes(np.array([1, 2, 3, 4], np.int8))
+    assert inference.compare_outputs([(9, same)], info, ref)[1:] == (0, ())
+    _, mism, problems = inference.compare_outputs([(3, same)], info, ref)       # uint8, not int8
+    assert mism == 4 and "TFLite type 3" in problems[0]
+    _, mism, problems = inference.compare_outputs([(9, same[:3])], info, ref)   # 3 bytes, not 4
+    assert mism == 4 and "published 3 bytes" in problems[0]
+    _, mism, problems = inference.compare_outputs([(9, same), (9, same)], info, ref)
+    assert problems == ("the firmware published 2 output(s); the model has 1",)
+    _, mism, problems = inference.compare_outputs([(9, bytes([1, 2, 3, 5]))], info, ref)
+    assert (mism, problems) == (1, ())

@@ -69,16 +69,12 @@ def make_result(eng: Engine, stop: StopInfo, uart: bytes, lines=()) -> RunResult
     plat, fw = eng.platform, eng.firmware
     mem = memory_use(fw, plat)
     c = eng.counters()
-    wall = getattr(eng, "wall_time_s", 0.0)
+    wall = eng.wall_time_s
     region = mem.stack_region
-    f = stop.fault or getattr(eng, "fault", None) or getattr(getattr(eng, "m", None), "core", None) and \
-        eng.m.core.fault
+    f = stop.fault or eng.first_fault()
     fault = None if not f else FaultReport(f.kind, f.description, f.pc, f.address, f.function,
                                           f.call_site, dict(f.registers), tuple(f.decoded))
-    leds = {}
-    m = getattr(eng, "m", None)
-    if m is not None:
-        leds = {k: {"on": v, "toggles": m.led_toggles.get(k, 0)} for k, v in sorted(m.led_states.items())}
+    leds = eng.leds()
     return RunResult(
         platform=plat.name, engine=eng.name, firmware=str(fw.path), exit_reason=stop.reason,
         exit_code=stop.exit_code, detail=stop.detail, uart=uart.decode("utf-8", "replace"),

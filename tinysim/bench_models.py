@@ -9,13 +9,13 @@ TFLM's reference kernels on RISC-V 17-40 (DESIGN.md). The runtime here has plain
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import inference
+from .errors import ModelError
 
 
 def measure(model: Path, boards=("nano33ble", "hifive1")) -> list[dict]:
@@ -25,7 +25,7 @@ def measure(model: Path, boards=("nano33ble", "hifive1")) -> list[dict]:
     for board in boards:
         try:
             run, rep = inference.run_model(board, model)
-        except Exception as e:                 # e.g. too big for the HiFive1's arena
+        except ModelError as e:                # e.g. too big for the HiFive1's arena
             rows.append({"model": model.name, "board": board, "error": str(e).splitlines()[0]})
             continue
         rows.append({"model": model.name, "board": board, "macs": macs,
@@ -44,8 +44,7 @@ def main(argv=None) -> int:
     models = [Path(m) for m in args.models] or sorted((repo / "models").glob("*.tflite"))
     tmp = Path(tempfile.mkdtemp())
     if args.corpus:
-        sys.path.insert(0, str(repo / "tests" / "runtime"))
-        from models import CASES
+        from .model_corpus import CASES
         for name in sorted(CASES):
             if name.startswith("net_") or name.startswith("conv_i8") or name.startswith("fc_i8"):
                 p = tmp / f"{name}.tflite"

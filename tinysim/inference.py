@@ -21,6 +21,7 @@ from .errors import ModelError
 # TFLite TensorType -> numpy dtype, for the types the runtime handles.
 _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 7: np.int16,
            9: np.int8}
+_TYPE_CODES = {np.dtype(v).name: k for k, v in _DTYPES.items()}
 SUPPORTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
                  "MAX_POOL_2D", "ADD", "MUL", "SUB", "RESHAPE", "SQUEEZE", "SOFTMAX", "LOGISTIC",
                  "TANH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE", "CONCATENATION", "MEAN", "PAD",
@@ -38,6 +39,13 @@ def op_names() -> dict[int, str]:
     return {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}
 
 
+def _op_codes(model) -> list[int]:
+    """Builtin code per operator-code entry (new files keep codes above 127 in BuiltinCode,
+    old ones only in DeprecatedBuiltinCode: the larger of the two is the real one)."""
+    return [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
+            for i in range(model.OperatorCodesLength())]
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     index: int
@@ -50,6 +58,11 @@ class TensorInfo:
     @property
     def nbytes(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    @property
+    def type_code(self) -> int:
+        """The TFLite TensorType number (what the firmware publishes for each output)."""
+        return _TYPE_CODES[self.dtype]
 
 
 @dataclass(frozen=True)
@@ -80,8 +93,7 @@ def inspect_model(path: str | Path, data: bytes | None = None) -> ModelInfo:
     try:
         model = s.Model.GetRootAs(data, 0)
         sg = model.Subgraphs(0)
-        codes = [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
-                 for i in range(model.OperatorCodesLength())]
+        codes = _op_codes(model)
         ops = tuple((i, names.get(codes[sg.Operators(i).OpcodeIndex()], f"CODE_{codes[sg.Operators(i).OpcodeIndex()]}"))
                     for i in range(sg.OperatorsLength()))
 
@@ -113,8 +125,7 @@ def count_macs(data: bytes) -> dict[int, int]:
     model = s.Model.GetRootAs(data, 0)
     sg = model.Subgraphs(0)
     names = op_names()
-    codes = [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
-             for i in range(model.OperatorCodesLength())]
+    codes = _op_codes(model)
 
     def shape(ti):
         t = sg.Tensors(ti)
@@ -190,10 +201,10 @@ def reference(model: bytes, inputs: list[np.ndarray], n_outputs: int | None = No
     interp.invoke()
     n = n_outputs if n_outputs is not None else len(inspect_model("<model>", model).outputs)
     outs = tuple(np.array(interp.get_output(i)) for i in range(n))
-    return Reference(outs, _arena_used(interp))
+    return Reference(outs, tflm_arena_bytes(interp))
 
 
-def _arena_used(interp) -> int | None:
+def tflm_arena_bytes(interp) -> int | None:
     """TFLM prints its RecordingMicroAllocator figures from C++ (stdout or stderr, buffered):
     capture both file descriptors around the call, flushing the C library's buffers."""
     import ctypes
@@ -247,7 +258,7 @@ class InferenceReport:
     outputs_dequantized: tuple[list | None, ...]
     reference: tuple[list, ...]         # TFLM on the same input
     bit_exact: bool | None              # None: the firmware does not publish its outputs
-    mismatched_bytes: int
+    mismatched_bytes: int               # bytes that differ, counting absent outputs whole
     instructions_per_inference: int
     cycles_per_inference: int           # estimated (timing table)
     latency_ms: float                   # cycles / board clock
@@ -259,6 +270,7 @@ class InferenceReport:
     code_flash_bytes: int
     ops: tuple[OpProfile, ...]
     op_types: dict                      # name -> {"count", "instructions", "cycles"}
+    output_problems: tuple[str, ...] = ()   # why the outputs cannot be compared byte for byte
 
 
 PREBUILT = Path(__file__).parent / "prebuilt"
@@ -291,21 +303,30 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
     fw_path = firmware or prebuilt_firmware(plat.name)
     with api.open_board(plat, fw_path, engine) as eng:
         fw = eng.firmware
+        room = _results_capacity(fw)
+        if room is not None and len(info.outputs) > room:
+            raise ModelError(f"{model_path}: the model has {len(info.outputs)} outputs; the inference "
+                             f"firmware {fw.path.name} publishes at most {room}",
+                             hint="concatenate outputs in the model, or raise MAX_OUTPUTS in "
+                             "firmware/apps/infer/main.c and pass the rebuilt ELF with --firmware")
         if prepare is not None:
             prepare(eng)
         _fill_partition(eng, "model", model_partition(model))
         _fill_partition(eng, "input", input_partition([inputs]))
         arena = _symbol_range(fw, "arena")
-        if arena is not None and hasattr(eng, "m"):
-            eng.m.paint(*arena)
+        if not eng.capabilities.region_paint:
+            arena = None
+        if arena is not None:
+            eng.paint(*arena)
         marks: list[tuple[int, int, int, int]] = []
         def signed(v):
             return v - (1 << 32) if v & 0x80000000 else v
-        eng.watch_function("tsrt_op_marker",
-                           lambda i, c, a: marks.append((signed(a[0]), signed(a[1]), i, c)))
+        if eng.capabilities.function_watch:
+            eng.watch_function("tsrt_op_marker",
+                               lambda i, c, a: marks.append((signed(a[0]), signed(a[1]), i, c)))
         run = api.run_engine(eng, max_time_s=max_time_s, wall_limit_s=wall_limit_s, on_uart=on_uart)
         results = _read_results(eng, fw)
-        arena_peak = eng.m.painted_peak(*arena) if arena is not None and hasattr(eng, "m") else None
+        arena_peak = eng.painted_peak(*arena) if arena is not None else None
         overhead = _marker_overhead(eng)
     ops, per_inf = _profile(marks, info, overhead)
     types = _op_types(ops)
@@ -322,19 +343,56 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
     status, planned, outs, err = results
     if status != 0:
         raise ModelError(f"{model_path}: the firmware rejected the model: {err}")
-    raw = tuple(np.frombuffer(b, dtype=np.dtype(t.dtype)).reshape(t.shape)
-                for b, t in zip(outs, info.outputs))
-    mism = sum(int(np.count_nonzero(a.view(np.uint8) != np.ascontiguousarray(b).view(np.uint8)))
-               for a, b in zip(raw, ref.outputs))
+    raw, mism, problems = compare_outputs(outs, info, ref)
     deq = tuple(None if t.scale is None or np.dtype(t.dtype).kind == "f" else
                 ((r.astype(np.float64) - t.zero_point) * t.scale).round(7).tolist()
                 for r, t in zip(raw, info.outputs))
     rep = InferenceReport(
         model=str(model_path), inputs_source=str(input_path) if input_path else f"random(seed={seed})",
         outputs=tuple(r.tolist() for r in raw), outputs_dequantized=deq,
-        reference=tuple(np.asarray(r).tolist() for r in ref.outputs), bit_exact=mism == 0,
-        mismatched_bytes=mism, arena_planned_bytes=planned, **common)
+        reference=tuple(np.asarray(r).tolist() for r in ref.outputs),
+        bit_exact=mism == 0 and not problems, mismatched_bytes=mism, arena_planned_bytes=planned,
+        output_problems=problems, **common)
     return run, rep
+
+
+def compare_outputs(published: list[tuple[int, bytes]], info: ModelInfo, ref: Reference):
+    """Compare what the firmware published ((TFLite type, bytes) per output) with TFLM's
+    outputs. Only outputs that agree in count, type, size and shape are compared byte for
+    byte; anything else is a problem, and an absent output counts all its bytes as
+    mismatched. Returns (arrays for the outputs that could be read, mismatched bytes,
+    problems)."""
+    problems: list[str] = []
+    if len(published) != len(info.outputs):
+        problems.append(f"the firmware published {len(published)} output(s); the model has "
+                        f"{len(info.outputs)}")
+    if len(ref.outputs) != len(info.outputs):
+        problems.append(f"TFLM returned {len(ref.outputs)} output(s); the model has {len(info.outputs)}")
+    raw: list[np.ndarray] = []
+    mism = 0
+    for i, t in enumerate(info.outputs):
+        want = np.ascontiguousarray(ref.outputs[i]) if i < len(ref.outputs) else None
+        if want is not None and (want.dtype != np.dtype(t.dtype) or tuple(want.shape) != t.shape):
+            problems.append(f"output {i}: TFLM gives {want.dtype}{list(want.shape)}, the model "
+                            f"declares {t.dtype}{list(t.shape)}")
+        if i >= len(published):
+            mism += t.nbytes
+            continue
+        code, data = published[i]
+        if code != t.type_code or len(data) != t.nbytes:
+            problems.append(f"output {i}: the firmware published {len(data)} bytes of TFLite type "
+                            f"{code}; the model declares {t.dtype}{list(t.shape)} ({t.nbytes} bytes, "
+                            f"type {t.type_code})")
+            mism += t.nbytes
+            continue
+        a = np.frombuffer(data, dtype=np.dtype(t.dtype)).reshape(t.shape)
+        raw.append(a)
+        if want is None or want.nbytes != a.nbytes:
+            mism += a.nbytes
+        else:
+            mism += int(np.count_nonzero(np.frombuffer(a.tobytes(), np.uint8) !=
+                                         np.frombuffer(want.tobytes(), np.uint8)))
+    return tuple(raw), mism, tuple(problems)
 
 
 def _op_types(ops) -> dict:
@@ -366,19 +424,39 @@ def _fill_partition(eng, name: str, blob: bytes) -> None:
     eng.write_memory(lo, blob)
 
 
+# struct tsrt_results in firmware/apps/infer/main.c: a 24-byte header, MAX_OUTPUTS
+# descriptors of 16 bytes, then a 128-byte error message.
+_RESULTS_HEAD, _RESULTS_DESC, _RESULTS_ERR, _RESULTS_DEFAULT_OUTPUTS = 24, 16, 128, 8
+
+
+def _results_capacity(fw) -> int | None:
+    """How many output descriptors the firmware's results struct holds (from the symbol's
+    size); None when the firmware publishes no results."""
+    sym = next((s for s in fw.symbols() if s.name == "tsrt_results"), None)
+    if sym is None:
+        return None
+    if not sym.size:
+        return _RESULTS_DEFAULT_OUTPUTS
+    return max(0, (sym.size - _RESULTS_HEAD - _RESULTS_ERR) // _RESULTS_DESC)
+
+
 def _read_results(eng, fw):
     addr = fw.symbol("tsrt_results")
-    if addr is None:
+    room = _results_capacity(fw)
+    if addr is None or room is None:
         return None
-    raw = eng.read_memory(addr, 24 + 8 * 16 + 128)
+    raw = eng.read_memory(addr, _RESULTS_HEAD + _RESULTS_DESC * room + _RESULTS_ERR)
     if raw[:4] != RESULT_MAGIC:
         return None
     status, planned, _arena, _n_inf, n_out = struct.unpack_from("<iIIII", raw, 4)
+    if n_out > room:
+        raise ModelError(f"{fw.path}: the results struct says {n_out} outputs but holds at most {room}",
+                         hint="the firmware and tinysim disagree on struct tsrt_results")
     outs = []
-    for i in range(min(n_out, 8)):
-        a, size, _type, _ = struct.unpack_from("<IIii", raw, 24 + 16 * i)
-        outs.append(eng.read_memory(a, size))
-    err = raw[24 + 128:].split(b"\0")[0].decode(errors="replace")
+    for i in range(n_out):
+        a, size, type_code, _ = struct.unpack_from("<IIii", raw, _RESULTS_HEAD + _RESULTS_DESC * i)
+        outs.append((type_code, eng.read_memory(a, size)))
+    err = raw[_RESULTS_HEAD + _RESULTS_DESC * room:].split(b"\0")[0].decode(errors="replace")
     return status, planned, outs, err
 
 
@@ -388,11 +466,11 @@ def _marker_overhead(eng) -> tuple[int, int]:
     fw = eng.firmware
     addr = fw.symbol("tsrt_op_marker")
     size = next((s.size for s in fw.symbols() if s.name == "tsrt_op_marker"), 0)
-    if addr is None or not hasattr(eng, "m") or not size:
+    if addr is None or not eng.capabilities.code_costs or not size:
         return (0, 0)
-    b = eng.m.decoder.decode(eng.read_memory(addr & ~1, size), addr & ~1)
-    call = eng.m.timing.cost("bl" if eng.platform.arch == "arm" else "jal")
-    return b.icount + 1, b.cycles + call
+    body_i, body_c = eng.code_cost(addr & ~1, size)
+    call_i, call_c = eng.call_cost()
+    return body_i + call_i, body_c + call_c
 
 
 def _profile(marks, info: ModelInfo, overhead):

@@ -1,5 +1,5 @@
-"""Catalog of test models, built with flatbuffers (no TensorFlow), covering every
-operator tsrt supports and its options. Each case returns a Case: the model
+"""The runtime's model corpus: networks built with flatbuffers (no TensorFlow), covering every
+operator tsrt supports and its options (the tests and ``bench_models --corpus`` use it). Each case returns a Case: the model
 bytes, its input arrays (`reps` groups for multi-invoke cases) and the number
 of outputs. Weights and inputs come from a seeded numpy generator."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tflite_builder import ModelBuilder, options
+from .tflite_builder import ModelBuilder, options
 
 SAME, VALID = 0, 1
 NONE, RELU, RELU_N1_TO_1, RELU6, TANH = 0, 1, 2, 3, 4

@@ -60,8 +60,8 @@ def inference_text(inf) -> str:
         lines.append(f"  TFLM          {_short(ref)}")
     verdict = ("not published by this firmware" if inf.bit_exact is None else
                "bit-exact with TFLM" if inf.bit_exact else f"DIFFERS from TFLM in {inf.mismatched_bytes} bytes")
+    lines += [f"match           {verdict}"] + [f"  {p}" for p in inf.output_problems]
     lines += [
-        f"match           {verdict}",
         f"per inference   {inf.instructions_per_inference:,} instructions, "
         f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms",
         f"arena           planned "

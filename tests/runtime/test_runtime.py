@@ -11,7 +11,7 @@ pytest.importorskip("flatbuffers", reason="flatbuffers is not installed")
 pytest.importorskip("tflite_micro", reason="tflite-micro (reference + schema) is not installed")
 
 from tsrt_harness import ARENA_RESULTS, tflm_run, tsrt_exec
-from models import CASES
+from tinysim.model_corpus import CASES
 
 
 def _seed(name: str) -> int:

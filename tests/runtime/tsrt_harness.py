@@ -2,13 +2,13 @@
 and in the tsrt host harness."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
+
+from tinysim.inference import tflm_arena_bytes
 
 HERE = Path(__file__).resolve().parent
 RUNTIME = HERE.parents[1] / "firmware" / "runtime"
@@ -34,27 +34,10 @@ def tflm_run(tflm_runtime, model: bytes, inputs: list[np.ndarray], n_out: int,
 
 
 def _tflm_arena_total(interp) -> int:
-    """TFLM's arena use (RecordingMicroAllocator total), read from PrintAllocations."""
-    r, w = os.pipe()
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        os.dup2(w, 2)
-        interp.print_allocations()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(w)
-    text = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        text += chunk
-    os.close(r)
-    m = re.search(rb"Arena allocation total (\d+) bytes", text)
-    assert m, text.decode(errors="replace")
-    return int(m.group(1))
+    """TFLM's arena use (RecordingMicroAllocator total), as tinysim reports it."""
+    total = tflm_arena_bytes(interp)
+    assert total is not None, "TFLM printed no arena total"
+    return total
 
 
 def tsrt_exec(binary: Path, workdir: Path, model: bytes, inputs: list[np.ndarray],

@@ -23,6 +23,10 @@ class Capabilities:
     memory_peaks: bool = False      # stack high-water mark
     block_profile: bool = False     # per-address instruction and cycle counts
     sensor_streams: bool = False    # attach_stream() feeds emulated sensors
+    region_paint: bool = False      # paint()/painted_peak(): how much of a RAM region was written
+    function_watch: bool = False    # watch_function(): a callback at a function's entry
+    code_costs: bool = False        # code_cost()/call_cost(): counts for straight-line code
+    leds: bool = False              # leds(): board LEDs and their toggles
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Engine(ABC):
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    wall_time_s: float = 0.0        # host seconds spent inside run() and step()
     _registry: ClassVar[dict[str, type["Engine"]]] = {}
 
     def __init_subclass__(cls, **kw):
@@ -134,6 +139,39 @@ class Engine(ABC):
     def stack_peak(self) -> int | None:
         """Deepest stack use in bytes seen so far, where the engine can tell."""
         return None
+
+    def first_fault(self) -> Fault | None:
+        """The first fault the firmware took, even if its own handler then ran on (the run
+        may end as "idle" or "hang" inside the handler)."""
+        return None
+
+    def leds(self) -> dict[str, dict]:
+        """Per LED: {"on": bool, "toggles": n} (capability ``leds``)."""
+        return {}
+
+    def paint(self, lo: int, hi: int) -> None:
+        """Fill RAM [lo, hi) with a marker so painted_peak() can later tell how much of it
+        the firmware wrote (capability ``region_paint``)."""
+        raise EngineError(f"the {self.name} engine cannot paint memory regions")
+
+    def painted_peak(self, lo: int, hi: int) -> int:
+        """Bytes of the painted region [lo, hi) the firmware used."""
+        raise EngineError(f"the {self.name} engine cannot paint memory regions")
+
+    def watch_function(self, name: str, callback: Callable[[int, int, tuple[int, ...]], None]) -> bool:
+        """Call ``callback(instructions, cycles, (arg0, arg1, arg2))`` at each entry to function
+        ``name``, with the counters exact there (capability ``function_watch``). False if the
+        ELF has no such symbol."""
+        raise EngineError(f"the {self.name} engine cannot watch functions")
+
+    def code_cost(self, addr: int, size: int) -> tuple[int, int]:
+        """(instructions, cycles) of the code at [addr, addr+size) run once, straight through
+        (capability ``code_costs``)."""
+        raise EngineError(f"the {self.name} engine cannot cost code")
+
+    def call_cost(self) -> tuple[int, int]:
+        """(instructions, cycles) of one call instruction (BL on Arm, JAL on RISC-V)."""
+        raise EngineError(f"the {self.name} engine cannot cost code")
 
     def close(self) -> None:
         pass

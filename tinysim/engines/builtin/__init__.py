@@ -356,7 +356,8 @@ class BuiltinEngine(Engine):
     name = "builtin"
     capabilities = Capabilities(snapshot=True, single_step=True, exact_counters=True,
                                 cycle_model=True, memory_peaks=True, block_profile=True,
-                                sensor_streams=True)
+                                sensor_streams=True, region_paint=True, function_watch=True,
+                                code_costs=True, leds=True)
 
     def __init__(self, platform: Platform, firmware: Firmware):
         super().__init__(platform, firmware)
@@ -594,3 +595,24 @@ class BuiltinEngine(Engine):
             out[name] = {"odr_hz": float(feed.odr) if feed is not None else None,
                          "fifo": len(getattr(d, "fifo", None) or ()), "lost_samples": d.lost_samples()}
         return out
+
+    # -- the rest of the contract (engines/base.py) ---------------------------------------------------
+    def first_fault(self):
+        return self.fault or self.m.core.fault
+
+    def leds(self):
+        m = self.m
+        return {k: {"on": v, "toggles": m.led_toggles.get(k, 0)} for k, v in sorted(m.led_states.items())}
+
+    def paint(self, lo, hi):
+        self.m.paint(lo, hi)
+
+    def painted_peak(self, lo, hi):
+        return self.m.painted_peak(lo, hi)
+
+    def code_cost(self, addr, size):
+        b = self.m.decoder.decode(self.read_memory(addr, size), addr)
+        return b.icount, b.cycles
+
+    def call_cost(self):
+        return 1, self.m.timing.cost("bl" if self.platform.arch == "arm" else "jal")

@@ -458,9 +458,16 @@ class BuiltinEngine(Engine):
                 # Under count=1 Unicorn may still report the whole block to the hook: count
                 # exactly the one instruction that ran.
                 if ran and err is None:
-                    ins = m.decoder.decode(m.read(pc0, 4), pc0).insns[0]
-                    c.hdr[N.INSNS], c.hdr[N.CYCLES] = i0 + 1, c0 + ins.cost
-                    c.hdr[N.LAST_ADDR], c.hdr[N.LAST_SIZE] = pc0, ins.size
+                    ran_insns = m.decoder.decode(m.read(pc0, 4), pc0).insns[:1]
+                    if ran_insns[0].name.startswith("it") and m.core.pc() != pc0 + ran_insns[0].size:
+                        # Unicorn steps over an IT instruction and the ones it predicates at once
+                        mask = m.read(pc0, 1)[0] & 0xF        # IT's mask: its lowest set bit ends the block
+                        n_it = 1 + 4 - ((mask & -mask).bit_length() - 1)
+                        ran_insns = m.decoder.decode(m.read(pc0, 2 + 4 * n_it), pc0).insns[:n_it]
+                    c.hdr[N.INSNS] = i0 + len(ran_insns)
+                    c.hdr[N.CYCLES] = c0 + sum(x.cost for x in ran_insns)
+                    c.hdr[N.LAST_ADDR] = pc0
+                    c.hdr[N.LAST_SIZE] = sum(x.size for x in ran_insns)
                 stop = m.core.after_run(err, bits, True)
                 if err is not None:
                     c.hdr[N.INSNS], c.hdr[N.CYCLES] = i0, c0

@@ -140,6 +140,41 @@ def _cmd_bench(args) -> int:
     return bench.main(args)
 
 
+def _cmd_sweep(args) -> int:
+    """One scenario over many seeds and varied fields: scores, aggregates, report."""
+    import json as _json
+
+    from . import sweep
+    plan = sweep.plan_sweep(args.scenario, args.seeds, args.vary or [])
+    if args.verbose:        # each run in detail, here: the reproduce command of a worst run
+        for t in plan.tasks:
+            print(sweep.render_verbose(sweep.run_task(t, keep_uart=True)))
+        return 0
+    rep = sweep.run_sweep(plan, jobs=args.jobs, scheduler=args.scheduler, progress=sweep.ProgressBar(),
+                          worst=args.worst)
+    timing = rep.pop("_timing")
+    if args.report:
+        from .sweep._report import write_html
+        files = write_html(rep, args.report)
+        print(f"report: {', '.join(map(str, files))}", file=sys.stderr)
+    through = (f"{rep['runs']} runs in {timing['wall_s']:.1f} s wall: {timing['runs_per_min']:.1f} runs/min, "
+               f"{timing['virtual_s_per_wall_s']:.2f} virtual s per wall s")
+    if args.json:
+        print(_json.dumps(rep, indent=2, sort_keys=True))
+        print(through, file=sys.stderr)    # wall-clock figures stay out of the (deterministic) JSON
+    else:
+        print(sweep.render_text(rep))
+        print(through)
+    if rep["errors"]:
+        return 1
+    acc = (rep["detection"] or {}).get("accuracy")
+    if args.min_pass_rate is not None and (rep["pass_rate"] or 0) < args.min_pass_rate:
+        return 1
+    if args.min_accuracy is not None and (acc is None or acc < args.min_accuracy):
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tinysim", description="Emulate TinyML boards running real firmware.")
     ap.add_argument("--version", action="version", version=f"tinysim {__version__}")
@@ -200,6 +235,30 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--repeat", type=int, default=3, help="runs of each, best time kept")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=_cmd_bench)
+
+    sw = sub.add_parser("sweep", help="run a scenario over many seeds and varied fields: accuracy, "
+                        "latency, memory; local processes or a Dask cluster",
+                        description="Exit status: 0 when every run ran (and the --min-* gates hold); "
+                        "1 when a run could not run or a gate fails; 2 for bad input.")
+    sw.add_argument("scenario", help="a scenario .yaml (with `detect:` to score detections)")
+    sw.add_argument("--seeds", default="1-10", help="seeds: 1-1000, 7 or 1,5,9-12 (default 1-10)")
+    sw.add_argument("--vary", action="append", metavar="PATH=V1,V2",
+                    help="a scenario field and its values, e.g. streams[0].generate.speed=0.8,1.0,1.2 "
+                    "(repeatable: every combination runs)")
+    sw.add_argument("--jobs", "-j", type=int, default=None, help="local worker processes (default: cores)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                    help="run on this Dask distributed cluster instead of local processes")
+    sw.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report; "
+                    "its plots also as FILE-<plot>.png")
+    sw.add_argument("--json", action="store_true", help="print the report as JSON (no wall-clock figures)")
+    sw.add_argument("--worst", type=int, default=5, help="worst runs to list with their commands")
+    sw.add_argument("--min-pass-rate", type=float, default=None, metavar="X",
+                    help="exit 1 when fewer than this fraction of runs pass the expectations")
+    sw.add_argument("--min-accuracy", type=float, default=None, metavar="X",
+                    help="exit 1 when detection accuracy is below this fraction")
+    sw.add_argument("--verbose", "-v", action="store_true",
+                    help="run here one by one and print each run's detections, ground truth and UART")
+    sw.set_defaults(func=_cmd_sweep)
     return ap
 
 

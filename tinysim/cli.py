@@ -34,6 +34,12 @@ def _cmd_run(args) -> int:
         def stream(port, data):
             sys.stdout.write(data.decode("utf-8", "replace"))
             sys.stdout.flush()
+    if args.stream or args.duration is not None or args.save_scenario:
+        if args.scenario is not None:
+            raise UsageError("--stream, --duration and --save-scenario go with --platform/--firmware, "
+                             "not with a scenario file (put them in the file)")
+        from .cli_streams import run_with_streams
+        return run_with_streams(args, _cmd_scenario)
     if args.scenario is not None:
         if args.platform or args.firmware or args.model:
             raise UsageError("give a scenario file, or --platform with --firmware/--model, not both")
@@ -129,6 +135,9 @@ def _cmd_stream_show(args) -> int:
 
 def _cmd_platforms(args) -> int:
     from .platform import list_platforms, load_platform
+    if getattr(args, "detail", None):
+        from .sdk.commands import platforms_detail
+        return platforms_detail(args.detail)
     for name in list_platforms():
         p = load_platform(name)
         print(f"{name:<12} {p.core:<11} {p.clock_hz / 1e6:>5g} MHz  {p.description}")
@@ -201,6 +210,14 @@ def parser() -> argparse.ArgumentParser:
                    help="stop after T of wall-clock time")
     r.add_argument("--json", action="store_true", help="print the report as one JSON object")
     r.add_argument("--quiet", "-q", action="store_true", help="do not stream UART output")
+    r.add_argument("--stream", action="append", metavar="SENSOR[:CHANNEL]=SPEC",
+                   help="feed a sensor (repeatable): a generator such as gesture:ring,wing, "
+                   "vibration:rpm=2950,fault=bearing or sine:freq=5, or a .csv/.wav/.npy/.resd file; "
+                   "the run becomes a scenario run")
+    r.add_argument("--duration", type=duration, default=None, metavar="T",
+                   help="virtual time to run (with --stream; default 1s)")
+    r.add_argument("--save-scenario", metavar="OUT.yaml", default=None,
+                   help="write the equivalent scenario file, then run it")
     r.set_defaults(func=_cmd_run)
 
     t = sub.add_parser("test", help="run scenario files: summary table, JUnit XML, exit 1 on failure")
@@ -227,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_stream_show)
 
     p = sub.add_parser("platforms", help="list the bundled boards")
+    p.add_argument("--detail", metavar="BOARD", default=None,
+                   help="what is modelled, partially modelled and not modelled on BOARD")
     p.set_defaults(func=_cmd_platforms)
 
     b = sub.add_parser("bench", help="emulation speed: tinysim against QEMU on the same ELF")
@@ -259,6 +278,9 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--verbose", "-v", action="store_true",
                     help="run here one by one and print each run's detections, ground truth and UART")
     sw.set_defaults(func=_cmd_sweep)
+
+    from .sdk.commands import add_parsers as _add_sdk_parsers   # sdk, new app, scenario/platform schema
+    _add_sdk_parsers(sub)
     return ap
 
 

@@ -46,6 +46,8 @@ __all__ = [
 
 # The repo root's platforms/; packaging for non-editable installs is handled elsewhere.
 PLATFORMS_DIR = Path(__file__).resolve().parent.parent / "platforms"
+if not PLATFORMS_DIR.is_dir():  # an installed wheel: the copy setup.py ships in tinysim/sdk/
+    PLATFORMS_DIR = Path(__file__).resolve().parent / "sdk" / "platforms"
 
 _ADDRESS_SPACE = 1 << 32  # every supported core is 32-bit
 

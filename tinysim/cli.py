@@ -144,6 +144,41 @@ def _cmd_platforms(args) -> int:
     return 0
 
 
+def _cmd_ui(args) -> int:
+    """The terminal UI (tinysim.tui; Textual is imported only there), or --serve: the same
+    app in a browser through textual-serve, one app process per browser tab."""
+    from . import live
+    if args.scenario and (args.platform or args.firmware):
+        raise UsageError("give a scenario file, or --platform with --firmware, not both")
+    if (args.platform is None) != (args.firmware is None):
+        raise UsageError("--platform and --firmware go together (or give a scenario, or nothing for the launcher)")
+    if args.model and not args.firmware:
+        raise UsageError("--model goes with --platform and --firmware")
+    speed = None if args.speed == "max" else float(args.speed)
+    if args.scenario:
+        target = live.target_from_scenario(args.scenario)
+    elif args.firmware:
+        target = live.target_from_files(args.platform, args.firmware, args.model)
+    else:
+        target = None
+    if args.serve:
+        import shlex
+
+        from textual_serve.server import Server
+        argv = [sys.executable, "-m", "tinysim", "ui", "--speed", args.speed]
+        if args.scenario:
+            argv.append(str(__import__("pathlib").Path(args.scenario).resolve()))
+        elif args.firmware:
+            argv += ["-p", args.platform, "-f", str(__import__("pathlib").Path(args.firmware).resolve())]
+            if args.model:
+                argv += ["--model", str(__import__("pathlib").Path(args.model).resolve())]
+        print(f"tinysim ui: serving on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
+        Server(shlex.join(argv), host=args.host, port=args.port, title="tinysim").serve()
+        return 0
+    from .tui import main as tui_main
+    return tui_main(target, speed=speed)
+
+
 def _cmd_bench(args) -> int:
     from . import bench
     return bench.main(args)
@@ -247,6 +282,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--detail", metavar="BOARD", default=None,
                    help="what is modelled, partially modelled and not modelled on BOARD")
     p.set_defaults(func=_cmd_platforms)
+
+    ui = sub.add_parser("ui", help="the terminal UI: a board running live, injections, scenarios",
+                        description="With no argument: a launcher (bundled demos and ./scenarios/). "
+                        "Press ? inside for the keys.")
+    ui.add_argument("scenario", nargs="?", help="a scenario .yaml to open live")
+    ui.add_argument("--platform", "-p", default=None, help="board name (with --firmware)")
+    ui.add_argument("--firmware", "-f", default=None, help="firmware ELF to open live")
+    ui.add_argument("--model", "-m", default=None, help=".tflite for the firmware's model partition")
+    ui.add_argument("--speed", default="1", choices=["0.1", "0.25", "0.5", "1", "2", "5", "10", "max"],
+                    help="virtual seconds per wall second (default 1: real time)")
+    ui.add_argument("--serve", action="store_true", help="serve the app to browsers (textual-serve)")
+    ui.add_argument("--host", default="127.0.0.1", help="with --serve (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8000, help="with --serve (default 8000)")
+    ui.set_defaults(func=_cmd_ui)
 
     b = sub.add_parser("bench", help="emulation speed: tinysim against QEMU on the same ELF")
     b.add_argument("--firmware", default=None, help="ELF (default: build/nano33ble/bench.elf)")

@@ -69,6 +69,8 @@ class Machine:
         self.counter.attach(self.uc)
         self.core = CoreCls(self)
         self.plic = None
+        self._mmio_keep: list = []           # native MMIO tables and callbacks live as long as Unicorn
+        self._shadowed: list = []            # peripherals with registers answered natively
         self.peripherals = {p.name: create_peripheral(self, p) for p in platform.peripherals}
         self.plic = next((p for p in self.peripherals.values() if p.model == "sifive.plic"), None)
         self.core.map_peripherals()
@@ -199,12 +201,17 @@ class Machine:
                     return p
             return None
 
+        fast = [p for p in periphs if getattr(p, "FAST", ())]
+
         def on_read(uc, off, size_, _ud):
             addr = base + off
             p = find(addr)
             if p is None:
                 return self._unmodelled(addr, size_, None)
-            return p.read(addr - p.base, size_) & ((1 << (8 * size_)) - 1)
+            v = p.read(addr - p.base, size_) & ((1 << (8 * size_)) - 1)
+            if fast:
+                p.changed()
+            return v
 
         def on_write(uc, off, size_, value, _ud):
             addr = base + off
@@ -213,8 +220,24 @@ class Machine:
                 self._unmodelled(addr, size_, value)
                 return
             p.write(addr - p.base, size_, value)
+            if fast:
+                p.changed()
 
-        self.uc.mmio_map(base, size, on_read, None, on_write, None)
+        if not fast:
+            self.uc.mmio_map(base, size, on_read, None, on_write, None)
+            return
+        mapping = N.ShadowedMmio(self.uc, base, size, on_read, on_write)
+        self._mmio_keep.append(mapping)
+        for p in fast:
+            p._shadow = (mapping.words, N.M_WORDS0 + (p.base - base) // 4)
+            p.changed()
+            self._shadowed.append(p)
+
+    def refresh_shadows(self):
+        """Bring the native copies of polled registers up to date (events, host input and
+        snapshots change models between run slices)."""
+        for p in self._shadowed:
+            p.changed()
 
     def _unmodelled(self, addr, size, value):
         # Inside a modelled peripheral's page but no register there: reads as zero, like
@@ -238,7 +261,11 @@ class Machine:
         self._seq += 1
         ev = _Event(int(cycle), self._seq, fn)
         heapq.heappush(self._events, ev)
-        self.request_stop()
+        # Stop where the run loop would have set its deadline for this event anyway: an
+        # event that is not due yet costs no extra round trip through Python.
+        hdr = self.counter.hdr
+        if ev.cycle < hdr[N.DEADLINE]:
+            hdr[N.DEADLINE] = ev.cycle
         return ev
 
     def next_event_cycle(self) -> int | None:
@@ -394,6 +421,7 @@ class BuiltinEngine(Engine):
                 m.counter.hdr[N.DEADLINE] = max(deadline, now + 1)
                 m.counter.hdr[N.WATCH] = int(m.core.has_masked_pending())
                 m._stop_requested = False
+                m.refresh_shadows()
                 err = None
                 try:
                     m.uc.emu_start(m.core.resume_pc(), UNTIL)
@@ -449,6 +477,7 @@ class BuiltinEngine(Engine):
                 err = None
                 m._stop_requested = False
                 c.hdr[N.DEADLINE] = np.iinfo(np.int64).max
+                m.refresh_shadows()
                 try:
                     m.uc.emu_start(m.core.resume_pc(), UNTIL, count=1)
                 except UcError as e:

@@ -112,3 +112,30 @@ class BlockCounter:
         s = int(self.hdr[STOP])
         self.hdr[STOP] = 0
         return s
+
+
+# MMIO table words (mirrored in _hook.c): the Python read callback that answers whatever
+# the shadow does not, then one entry per 32-bit word of the mapping (SLOW: ask Python).
+M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_WORDS0 = range(4)
+SLOW = -1
+
+
+class ShadowedMmio:
+    """An MMIO mapping whose reads the native callback answers from a shadow table where a
+    word holds a value, and Python answers elsewhere; writes always go to Python."""
+
+    def __init__(self, uc, base: int, size: int, on_read, on_write):
+        from unicorn.unicorn_py3.unicorn import MMIO_READ_CFUNC, MMIO_WRITE_CFUNC, uccallback, uclib
+        self.array = np.full(M_WORDS0 + size // 4, SLOW, dtype=np.int64)
+        self.words = memoryview(self.array)          # cheap per-item writes from Python
+        # uccallback: an exception in a model is kept and re-raised by emu_start, as for
+        # Unicorn's own mmio_map.
+        self._read = uccallback(uc, MMIO_READ_CFUNC)(on_read)
+        self._write = uccallback(uc, MMIO_WRITE_CFUNC)(on_write)
+        self.array[M_FALLBACK] = ctypes.cast(self._read, ctypes.c_void_p).value
+        self.array[M_NWORDS] = size // 4
+        err = uclib.uc_mmio_map(uc._uch, base, size,
+                                ctypes.c_void_p(_addresses()["mmio_read"]),
+                                ctypes.c_void_p(self.array.ctypes.data), self._write, None)
+        if err:
+            raise RuntimeError(f"uc_mmio_map failed: {err}")

@@ -19,6 +19,13 @@ MODELS: dict[str, type["Peripheral"]] = {}
 
 class Peripheral:
     model: ClassVar[str] = ""
+    FAST: ClassVar[tuple[int, ...]] = ()
+    """Word offsets of registers whose reads have no side effects and do not depend on time
+    (GPIO input, event and status flags): the native side answers reads of them from a
+    shadow copy, so firmware polling them runs without a trip through Python. The shadow
+    is refreshed by ``changed()`` after every access the model handles and before each run
+    slice; a model whose state changes otherwise (an input pin driven by another model)
+    calls ``changed()`` itself."""
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -33,6 +40,14 @@ class Peripheral:
         self.irq = spec.irq
         self.options = dict(spec.options or {})
         self.regs: dict[int, int] = {}
+        self._shadow = None           # (memoryview of the native table, first word) once mapped
+
+    def changed(self) -> None:
+        """Push the current values of the FAST registers to the native shadow."""
+        if self._shadow is not None:
+            table, first = self._shadow
+            for off in self.FAST:
+                table[first + (off >> 2)] = self.read(off, 4) & 0xFFFFFFFF
 
     def read(self, offset: int, size: int) -> int:
         return self.regs.get(offset, 0)
@@ -41,7 +56,7 @@ class Peripheral:
         self.regs[offset] = value
 
     # Snapshots copy the model's own state; configuration and the machine are shared.
-    _SHARED = ("m", "options", "name", "base", "size", "irq")
+    _SHARED = ("m", "options", "name", "base", "size", "irq", "_shadow")
 
     def get_state(self) -> dict:
         return {k: (dict(v.levels) if isinstance(v, GpioLeds) else copy.deepcopy(v))

@@ -84,6 +84,7 @@ class SifiveUart(Peripheral):
     """UART: the TX FIFO drains at once; RX bytes can be queued by the host."""
     model = "sifive.uart"
     TXDATA, RXDATA, TXCTRL, RXCTRL, IE, IP, DIV = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
+    FAST = (TXDATA,)                 # polled for "FIFO full" before every byte
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -113,6 +114,7 @@ class Prci(Peripheral):
     """Power, reset, clock, interrupt: oscillators report ready and the PLL locks at once."""
     model = "fe310.prci"
     HFROSCCFG, HFXOSCCFG, PLLCFG, PLLOUTDIV = 0x00, 0x04, 0x08, 0x0C
+    FAST = (HFROSCCFG, HFXOSCCFG, PLLCFG, PLLOUTDIV)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -139,6 +141,7 @@ class Fe310Gpio(Peripheral):
     model = "fe310.gpio"
     INPUT_VAL, INPUT_EN, OUTPUT_EN, OUTPUT_VAL, OUT_XOR = 0x00, 0x04, 0x08, 0x0C, 0x40
     RISE_IE, RISE_IP, FALL_IE, FALL_IP, HIGH_IE, HIGH_IP, LOW_IE, LOW_IP = range(0x18, 0x38, 4)
+    FAST = (INPUT_VAL,)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -178,6 +181,7 @@ class Fe310Gpio(Peripheral):
         elif old and not level:
             self.ip[self.FALL_IP] |= bit
         self._levels()
+        self.changed()                  # INPUT_VAL is answered natively
 
     def _levels(self):
         """Drive each pin's PLIC source: pending while any enabled condition holds."""
@@ -205,6 +209,7 @@ class Fe310I2c(BusMaster, Peripheral):
     transfers complete at once (TIP never stays set); devices as for the nRF52840 TWIM."""
     model = "fe310.i2c"
     PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
+    FAST = (TXR_RXR, CR_SR)          # RXR and SR: polled for TIP after every byte
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)

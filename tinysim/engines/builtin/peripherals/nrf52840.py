@@ -12,6 +12,7 @@ class Clock(NordicEvents, Peripheral):
     TASKS_HFCLKSTART, TASKS_HFCLKSTOP, TASKS_LFCLKSTART, TASKS_LFCLKSTOP = 0x000, 0x004, 0x008, 0x00C
     EVENTS_HFCLKSTARTED, EVENTS_LFCLKSTARTED = 0x100, 0x104
     HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT, LFCLKSRC = 0x408, 0x40C, 0x414, 0x418, 0x518
+    FAST = (EVENTS_HFCLKSTARTED, EVENTS_LFCLKSTARTED, HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -54,6 +55,7 @@ class Uarte(NordicEvents, Peripheral):
     TASKS_STARTRX, TASKS_STOPRX, TASKS_STARTTX, TASKS_STOPTX = 0x000, 0x004, 0x008, 0x00C
     EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED = 0x110, 0x11C, 0x120, 0x150, 0x158
     ENABLE, TXD_PTR, TXD_MAXCNT, TXD_AMOUNT = 0x500, 0x544, 0x548, 0x54C
+    FAST = (EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED, TXD_AMOUNT)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -93,6 +95,7 @@ class Gpio(Peripheral):
     Mapped at the port's register block (instance base + 0x500), so offsets are from there."""
     model = "nrf52840.gpio"
     OUT, OUTSET, OUTCLR, IN, DIR, DIRSET, DIRCLR = 0x004, 0x008, 0x00C, 0x010, 0x014, 0x018, 0x01C
+    FAST = (OUT, OUTSET, OUTCLR, IN, DIR, DIRSET, DIRCLR)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -142,6 +145,8 @@ class Twim(NordicEvents, BusMaster, Peripheral):
     TXD_PTR, TXD_MAXCNT, TXD_AMOUNT, ADDRESS = 0x544, 0x548, 0x54C, 0x588
     # SHORTS bits
     LASTTX_STARTRX, LASTTX_SUSPEND, LASTTX_STOP, LASTRX_STARTTX, LASTRX_STOP = 1 << 7, 1 << 8, 1 << 9, 1 << 10, 1 << 12
+    FAST = (EVENTS_STOPPED, EVENTS_ERROR, EVENTS_SUSPENDED, EVENTS_RXSTARTED, EVENTS_TXSTARTED,
+            EVENTS_LASTRX, EVENTS_LASTTX, ERRORSRC, RXD_AMOUNT, TXD_AMOUNT)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -224,6 +229,7 @@ class Pdm(NordicEvents, Peripheral):
     model = "nrf52840.pdm"
     TASKS_START, TASKS_STOP = 0x000, 0x004
     EVENTS_STARTED, EVENTS_STOPPED, EVENTS_END = 0x100, 0x104, 0x108
+    FAST = (EVENTS_STARTED, EVENTS_STOPPED, EVENTS_END)
     ENABLE = 0x500
     PDMCLKCTRL, MODE, RATIO, SAMPLE_PTR, SAMPLE_MAXCNT = 0x504, 0x508, 0x520, 0x560, 0x564
     CLK = {0x08000000: 1_000_000, 0x08400000: 1_032_000, 0x08800000: 1_067_000,

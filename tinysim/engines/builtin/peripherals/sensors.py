@@ -36,7 +36,8 @@ class I2cDevice:
 
     def get_state(self) -> dict:
         import copy
-        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in ("m", "options", "event")}
+        return {k: copy.deepcopy(v) for k, v in vars(self).items()
+                if k not in ("m", "options", "event", "_raw")}
 
     def set_state(self, state: dict) -> None:
         import copy
@@ -240,6 +241,7 @@ class Adxl345(I2cDevice):
         self.lost = 0
         self.pins = {k: options.get(k) for k in ("int1", "int2") if options.get(k)}
         self.event = None
+        self._raw = None                                # (sample, DATA_FORMAT, bytes) last converted
 
     def attach(self, channel: str, data, rate_hz: float):
         if channel != "accel":
@@ -281,13 +283,18 @@ class Adxl345(I2cDevice):
             pin = int(wire["pin"])
             if gpio is not None and bool(gpio.inputs >> pin & 1) != levels[name]:
                 gpio.set_input(pin, levels[name])
-        if self.event is not None:
-            self.event.cancelled = True
-            self.event = None
+        at = None
         if self.regs[0x2E] and self.accel.odr > 0:
             # the cycle at which sample `taken` (0-based count) will have been produced
             nxt = self.accel.t0 + int((self.accel.taken + 1) * self.m.clock_hz / self.accel.odr) + 1
-            self.event = self.m.schedule(max(nxt, self.m.cycles + 1), self._on_sample)
+            at = max(nxt, self.m.cycles + 1)
+        if self.event is not None and self.event.cycle == at and not self.event.cancelled:
+            return                                      # already due then: keep it
+        if self.event is not None:
+            self.event.cancelled = True
+            self.event = None
+        if at is not None:
+            self.event = self.m.schedule(at, self._on_sample)
 
     def _on_sample(self):
         self.event = None
@@ -333,16 +340,26 @@ class Adxl345(I2cDevice):
         fmt = self.regs[0x31]
         return 256.0 if fmt & 0x08 else 256.0 / (1 << (fmt & 3))
 
+    def _sample_bytes(self) -> bytes:
+        """DATAX0..DATAZ1 of the sample on top; converted once per sample (the FE310 reads
+        them one byte per bus transaction)."""
+        s = self.fifo[0] if self._mode() and self.fifo else self.current
+        fmt = self.regs[0x31]
+        cached = self._raw
+        if cached is not None and cached[0] is s and cached[1] == fmt:
+            return cached[2]
+        limit = 4096 if fmt & 0x08 else 512
+        raw = np.clip(np.round(s * self._lsb_per_g()), -limit, limit - 1).astype("<i2").tobytes()
+        self._raw = (s, fmt, raw)
+        return raw
+
     def i2c_read(self, n: int) -> bytes:
         self._update()
         out = bytearray()
         for _ in range(n):
             r = self.ptr
             if 0x32 <= r <= 0x37:
-                s = self.fifo[0] if self._mode() and self.fifo else self.current
-                limit = 4096 if self.regs[0x31] & 0x08 else 512
-                raw = np.clip(np.round(s * self._lsb_per_g()), -limit, limit - 1).astype("<i2").tobytes()
-                out.append(raw[r - 0x32])
+                out.append(self._sample_bytes()[r - 0x32])
                 if r == 0x37:
                     if self._mode() and self.fifo:
                         self.fifo.pop(0)

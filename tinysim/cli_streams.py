@@ -73,7 +73,10 @@ def short_spec(text: str) -> dict | str:
             continue
         spec[_ALIASES.get(key, key)] = _value(val.strip())
     if positional:
+        from .streams import known_generators
         key = _POSITIONAL.get(name)
+        if key is None and name not in known_generators():
+            return spec             # validation names the unknown generator (and the closest one)
         if key is None:
             raise StreamOptionError(f"--stream {text!r}: {name} takes key=value settings only",
                                     hint=f"e.g. {name}:freq=5 (see `tinysim scenario schema` and tinysim.streams)")

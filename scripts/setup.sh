@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(make gcc python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
+debs=(make cmake gcc python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
       picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc
       chromium)   # chromium: the browser the `tinysim ui --serve` test drives (no browser download)
 missing=()

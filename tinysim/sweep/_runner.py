@@ -84,9 +84,8 @@ def run_local(tasks, jobs: int | None, progress: Progress | None = None) -> list
                 done.append(f.result())
                 if progress:
                     progress(len(done), len(tasks))
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
+        except KeyboardInterrupt:     # stop at once: runs not started are dropped
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
     return done
 

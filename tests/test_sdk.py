@@ -255,3 +255,19 @@ def test_detail_marks_documented_gaps_as_partial():
 def test_detail_unknown_board():
     out = _cli("platforms", "--detail", "uno")
     assert out.returncode == 2 and "uno" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_detail_names_chip_peripherals_the_board_does_not_declare(tmp_path):
+    """With a chip table beside the platform file, its undeclared peripherals are 'not modelled'."""
+    from tinysim.sdk.boardinfo import board_rows
+    shutil.copy(REPO / "platforms" / "nano33ble.yaml", tmp_path / "nano33ble.yaml")
+    (tmp_path / "chips").mkdir()
+    (tmp_path / "chips" / "nrf52840.yaml").write_text(
+        "peripherals:\n"
+        "  - {name: TWIM0, base: 0x40003000, size: 0x1000}\n"        # declared: twim0
+        "  - {name: SAADC, base: 0x40007000, size: 0x1000, description: ADC}\n"
+        "  - {name: RADIO, base: 0x40001000, size: 0x1000}\n")
+    rows = board_rows(str(tmp_path / "nano33ble.yaml"))
+    missing = {r.part: r for r in rows if r.status == "not"}
+    assert set(missing) == {"SAADC", "RADIO"}
+    assert missing["SAADC"].where == "0x40007000-0x40007fff" and missing["SAADC"].notes == "ADC"

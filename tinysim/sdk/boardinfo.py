@@ -51,17 +51,35 @@ def _models():
     return MODELS, SENSORS
 
 
-def _chip_table(platform_path: Path, chip: str | None) -> list[dict]:
-    """Peripherals of the chip's memory map, if the platform names a chip table."""
-    if not chip:
-        return []
+def _int(v) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    try:
+        return int(str(v).replace("_", ""), 0)
+    except ValueError:
+        return None
+
+
+def _chip_table(plat) -> list[dict]:
+    """Peripherals of the chip's memory map from ``chips/<chip>.yaml`` beside the platform file:
+    the chip the platform names (``chip:``), else the table whose name is in its description."""
     import yaml
-    for p in (platform_path.parent / "chips" / f"{chip}.yaml", platform_path.parent / f"{chip}.yaml"):
-        if p.is_file():
-            data = yaml.safe_load(p.read_text()) or {}
-            items = data.get("peripherals", data) if isinstance(data, dict) else data
-            return [i for i in items if isinstance(i, dict) and "name" in i] if isinstance(items, list) else []
-    return []
+    chips = Path(plat.source).parent / "chips"
+    if not chips.is_dir():
+        return []
+    raw = yaml.safe_load(Path(plat.source).read_text()) or {}
+    chip = getattr(plat, "chip", None) or raw.get("chip")
+    squash = lambda t: re.sub(r"[^a-z0-9]", "", str(t).lower())  # noqa: E731
+    tables = sorted(chips.glob("*.yaml"))
+    found = [t for t in tables if chip and squash(t.stem) == squash(chip)]
+    found = found or [t for t in tables if squash(t.stem) in squash(plat.description)]
+    if not found:
+        return []
+    data = yaml.safe_load(found[0].read_text()) or {}
+    items = data.get("peripherals", []) if isinstance(data, dict) else data
+    return [i for i in items or [] if isinstance(i, dict) and "name" in i]
 
 
 def board_rows(board: str) -> list[Row]:
@@ -73,9 +91,7 @@ def board_rows(board: str) -> list[Row]:
     for r in plat.memory:
         rows.append(Row(r.name, "memory", "modelled", f"{r.base:#010x}-{r.base + r.size - 1:#010x}",
                         f"{r.kind}, {r.size // 1024} KB"))
-    declared = set()
     for p in plat.peripherals:
-        declared.add(p.name.lower())
         cls = models.get(p.model)
         first, omit = _summary(cls.__doc__ if cls else None)
         status = "partial" if omit else "modelled"
@@ -94,20 +110,18 @@ def board_rows(board: str) -> list[Row]:
     for led in plat.leds:
         rows.append(Row(led.name, "led", "modelled", f"{led.peripheral} pin {led.pin}",
                         "active low" if led.active_low else "active high"))
-    chip = getattr(plat, "chip", None)
-    for c in _chip_table(Path(getattr(plat, "source", "") or plat_path(board)), chip):
-        if str(c["name"]).lower() in declared:
+    spans = [(p.base, p.base + p.size) for p in plat.peripherals]
+    for c in _chip_table(plat):
+        base, size = _int(c.get("base")), _int(c.get("size"))
+        if base is None:
             continue
-        base, size = c.get("base"), c.get("size")
-        where = f"{int(base):#010x}-{int(base) + int(size) - 1:#010x}" if isinstance(base, int) and isinstance(size, int) else ""
-        rows.append(Row(str(c["name"]), "peripheral", "not", where, str(c.get("description", ""))))
+        end = base + (size or 1)
+        if any(b < end and base < e for b, e in spans):     # the board declares (part of) it
+            continue
+        where = f"{base:#010x}-{end - 1:#010x}" if size else f"{base:#010x}"
+        rows.append(Row(str(c["name"]), "peripheral", "not", where,
+                        str(c.get("description", "") or "accesses fault")))
     return rows
-
-
-def plat_path(board: str) -> Path:
-    from ..platform import PLATFORMS_DIR
-    p = Path(board)
-    return p if p.suffix in (".yaml", ".yml") else PLATFORMS_DIR / f"{board}.yaml"
 
 
 _LABEL = {"modelled": "modelled", "partial": "partially modelled", "not": "not modelled"}

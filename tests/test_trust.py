@@ -1,0 +1,319 @@
+"""Trust for CI: no false greens, no tracebacks, firmware that can never crash the tool.
+
+Each test pins one case that used to pass silently or end in a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tinysim import testing
+from tinysim.errors import ScenarioError
+from tinysim.scenario import load_scenario, run_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+RAM_END = 0x20040000          # nano33ble: 256 KB of RAM at 0x20000000
+
+
+def tinysim(*args, timeout=300, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "tinysim", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# -- tiny Cortex-M programs for the nano33ble memory map ------------------------------------------
+_ARM_HEAD = """
+    .syntax unified
+    .cpu cortex-m4
+    .thumb
+    .section .vectors, "a"
+    .word 0x20040000
+    .word Reset_Handler
+    .rept 14
+    .word 0
+    .endr
+    .text
+    .thumb_func
+    .global Reset_Handler
+Reset_Handler:
+"""
+_ARM_TAIL = """
+exit_ok:
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+1:  b 1b
+    .ltorg
+"""
+_ARM_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M
+         RAM (rwx)  : ORIGIN = 0x20000000, LENGTH = 256K }
+ENTRY(Reset_Handler)
+SECTIONS { .text : { KEEP(*(.vectors)) *(.text*) } > FLASH
+           .data : { *(.data*) } > RAM AT> FLASH }
+"""
+
+
+@pytest.fixture(scope="session")
+def arm_prog(tmp_path_factory):
+    """arm_prog(body) -> ELF path: ``body`` (Thumb assembly) runs from reset, then the program
+    exits through semihosting SYS_EXIT (code 0) if it falls through to ``exit_ok``."""
+    import shutil
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed (./scripts/setup.sh installs it)")
+    n = [0]
+
+    def build(body: str, extra: str = "") -> Path:
+        n[0] += 1
+        d = tmp_path_factory.mktemp(f"prog{n[0]}")
+        (d / "p.S").write_text(_ARM_HEAD + body + _ARM_TAIL + extra)
+        (d / "link.ld").write_text(_ARM_LD)
+        out = d / "p.elf"
+        r = subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-T", "link.ld",
+                            "p.S", "-o", str(out)], cwd=d, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return out
+    return build
+
+
+def _scenario(tmp_path, text: str, name="s.yaml") -> Path:
+    f = tmp_path / name
+    f.write_text(text)
+    return f
+
+
+# A loop that never sleeps and never exits: 64 M instructions per virtual second.
+_SPIN = """
+    ldr r1, =0x20000000
+2:  adds r0, r0, #1
+    str r0, [r1]
+    b 2b
+"""
+
+# == False greens ==================================================================================
+
+def test_a_firmware_fault_fails_a_scenario_without_exit_expectation(fw, tmp_path):
+    f = _scenario(tmp_path, f"platform: hifive1\nfirmware: {fw('hifive1', 'fault_unmapped')}\n"
+                            "expect:\n  uart: ['']\n")
+    r = run_scenario(f)
+    assert not r.passed
+    run = [c for c in r.checks if c.key == "run"]
+    assert len(run) == 1 and run[0].measured == "fault" and "load access fault" in run[0].message
+
+
+def test_a_fault_passes_when_the_scenario_expects_it(fw, tmp_path):
+    f = _scenario(tmp_path, f"platform: hifive1\nfirmware: {fw('hifive1', 'fault_unmapped')}\n"
+                            "expect:\n  exit_reason: fault\n")
+    assert run_scenario(f).passed
+
+
+def test_a_non_zero_exit_fails_unless_stated(fw, tmp_path):
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'exitcode')}\n")
+    r = run_scenario(f)
+    assert not r.passed and [c.measured for c in r.deciding_failures()] == ["exit code 3"]
+    f.write_text(f.read_text() + "expect: {exit_code: 3}\n")
+    assert run_scenario(f).passed
+
+
+def test_wall_limit_fails_and_says_how_far_it_got(arm_prog, tmp_path):
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {arm_prog(_SPIN)}\nduration: 100s\n"
+                            "wall_limit: 0.3s\n")
+    r = run_scenario(f)
+    assert not r.passed and r.run.exit_reason == "wall-limit"
+    (c,) = r.deciding_failures()
+    assert c.key == "run" and c.message.startswith("wall limit 0.3 s reached at ")
+    assert "of 100 s virtual" in c.message
+    # how far it got, in the message, is the run's own virtual time
+    assert f"{r.run.virtual_time_s:.3g} s of 100 s" in c.message
+
+
+def test_wall_limit_also_fails_a_must_fail_scenario(arm_prog, tmp_path):
+    """A run cut short must not count as "the expected failure happened"."""
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {arm_prog(_SPIN)}\nduration: 100s\n"
+                            "wall_limit: 0.3s\nmust_fail: true\nexpect:\n  uart: ['never printed']\n")
+    r = run_scenario(f)
+    assert not r.passed and [c.key for c in r.deciding_failures()] == ["run"]
+
+
+def test_max_time_on_the_command_line_applies_to_a_scenario(fw, tmp_path):
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'timer')}\nduration: 2s\n")
+    p = tinysim("run", f, "--max-time", "5ms", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["run"]["virtual_time_s"] == pytest.approx(0.005, abs=1e-6)
+
+
+def test_ctrl_c_on_run_scenario_prints_partial_report_and_exits_130(arm_prog, tmp_path):
+    body = """
+    movs r0, #0x04
+    adr r1, msg
+    bkpt 0xab
+""" + _SPIN + """
+    .align 2
+msg: .asciz "started\\n"
+    .align 2
+"""
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {arm_prog(body)}\nduration: 1000s\nwall_limit: null\n")
+    out = tmp_path / "out.txt"
+    with out.open("w") as o:
+        p = subprocess.Popen([sys.executable, "-m", "tinysim", "run", str(f)], cwd=REPO, stdout=o,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(5)                          # a scenario prints its UART at the end: just wait
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    text = out.read_text()
+    assert p.returncode == 130, text + err
+    assert "Traceback" not in text + err and "KeyboardInterrupt" not in text + err
+    assert "started" in text and "exit            interrupted" in text
+    assert "interrupted by the user at " in text and "INTR" in text and "PASS" not in text
+    wall = float(text.split("wall time")[1].split()[0])
+    assert wall > 0.1                              # the time spent before Ctrl-C, not 0.000
+
+
+def test_ctrl_c_on_test_stops_workers_writes_junit_exits_130(arm_prog, tmp_path):
+    elf = arm_prog(_SPIN)
+    for i in range(3):
+        _scenario(tmp_path, f"platform: nano33ble\nfirmware: {elf}\nduration: 1000s\nwall_limit: null\n",
+                  f"long{i}.yaml")
+    junit = tmp_path / "reports" / "deep" / "junit.xml"          # folder created by tinysim
+    p = subprocess.Popen([sys.executable, "-m", "tinysim", "test", str(tmp_path), "-j", "2", "--junit",
+                          str(junit)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    time.sleep(6)
+    os.killpg(p.pid, signal.SIGINT)              # as a terminal does: the whole process group
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, out + err
+    assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err
+    assert "0 passed, 0 failed, 3 interrupted" in out
+    root = ET.parse(junit).getroot()
+    assert root.get("tests") == "3" and root.get("errors") == "3"
+    assert [e.get("type") for e in root.iter("error")] == ["interrupted"] * 3
+    assert all(c.get("time") is not None for c in root.iter("testcase"))
+    # no worker left behind
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(p.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+def test_missing_baseline_is_an_error_before_running(tmp_path):
+    p = tinysim("test", SCENARIOS / "hello_nano33ble.yaml", "--baseline", tmp_path / "nope.json")
+    assert p.returncode == 2 and "does not exist" in p.stderr and "--update-baseline" in p.stderr
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+@pytest.mark.parametrize("content, says", [("{not json", "not valid JSON"), ("[1, 2]", "not a tinysim baseline"),
+                                           ('{"a": {"cycles": "many"}}', "not a tinysim baseline"),
+                                           ("\xff\xfe", "not valid JSON")])
+def test_corrupt_baseline_is_a_clear_error(tmp_path, content, says):
+    b = tmp_path / "b.json"
+    b.write_bytes(content.encode("latin-1"))
+    p = tinysim("test", SCENARIOS / "hello_nano33ble.yaml", "--baseline", b)
+    assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr
+
+
+# == must_fail =====================================================================================
+
+def test_must_fail_names_the_expectation_that_must_fail(fw, tmp_path):
+    hello = fw("nano33ble", "hello")
+    base = f"platform: nano33ble\nfirmware: {hello}\nexpect:\n  uart: ['Hello']\n  uart_absent: ['Hello']\n"
+    ok = run_scenario(_scenario(tmp_path, base + "must_fail: [uart_absent]\n"))
+    assert ok.passed and [c.name for c in ok.expected_failures()] == ["uart absent /Hello/"]
+    # naming the wrong one: uart_absent failed without being allowed to, uart passed although it had to fail
+    bad = run_scenario(_scenario(tmp_path, base + "must_fail: [uart]\n", "b.yaml"))
+    assert not bad.passed
+    assert {c.name for c in bad.deciding_failures()} == {"uart absent /Hello/", "must fail: uart"}
+
+
+def test_must_fail_true_is_refused_when_ambiguous(tmp_path, fw):
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'hello')}\nmust_fail: true\n"
+                            "expect:\n  uart: ['x']\n  budgets: {flash_bytes: 10}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(f)
+    assert f"{f}:3: must_fail: must_fail: true but it is ambiguous with 2 expectations (budgets, uart)" \
+        in str(e.value)
+
+
+def test_must_fail_unknown_key_is_a_problem_with_its_line(tmp_path, fw):
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'hello')}\n"
+                            "expect:\n  uart: ['x']\nmust_fail:\n  - uart\n  - lines\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(f)
+    assert f"{f}:7: must_fail[1]: 'lines' is not an expectation of this scenario; stated: uart" in str(e.value)
+
+
+def test_must_fail_scenario_cut_short_no_longer_passes(tmp_path):
+    """Cut to 10 ms the wrong-order scenario classifies nothing: it must fail, not pass."""
+    src = (SCENARIOS / "magic_wand_wrong_order_must_fail.yaml").read_text()
+    cut = src.replace("duration: 4s", "duration: 10ms").replace("../", f"{REPO}/")
+    assert cut != src
+    r = run_scenario(_scenario(tmp_path, cut))
+    assert not r.passed and [c.name for c in r.deciding_failures()] == ["uart /gesture: ring p=/"]
+
+
+# == unclear errors ==================================================================================
+
+def test_scenario_problems_print_on_the_terminal_with_lines(tmp_path):
+    f = _scenario(tmp_path, "platform: nano33ble\nfirmware: x.elf\nmodel: nope.tflite\nduraton: 2s\n"
+                            "streams:\n  - {sensor: imu, file: gone.csv, rate_hz: 0}\n"
+                            "expect:\n  lost_samples_max: -3\n")
+    for cmd in (("run", f), ("test", f)):
+        p = tinysim(*cmd)
+        text = p.stdout + p.stderr
+        assert p.returncode == 2, text
+        assert f"{f}:4: duraton: unknown key (did you mean 'duration'?)" in text
+        assert f"{f}:6: streams[0].rate_hz: must be greater than 0, got 0" in text
+        assert f"{f}:8: expect.lost_samples_max: must be greater than or equal to 0, got -3" in text
+
+
+def test_missing_files_reported_together(tmp_path):
+    f = _scenario(tmp_path, "platform: nano33ble\nfirmware: x.elf\nmodel: nope.tflite\n"
+                            "streams:\n  - {sensor: imu, file: gone.csv}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(f)
+    text = str(e.value)
+    assert f"{f}:2: firmware: x.elf: no such file" in text
+    assert f"{f}:3: model: nope.tflite: no such file" in text
+    assert f"{f}:5: streams[0].file: gone.csv: no such file" in text
+
+
+def test_run_piped_into_head_has_no_broken_pipe_traceback(fw):
+    p = subprocess.run(f"{sys.executable} -m tinysim run -p nano33ble -f {fw('nano33ble', 'hello')} | head -1",
+                       shell=True, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert p.stdout.strip() and "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+
+
+# == tinysim test: shards, the unit of work =========================================================
+
+def test_shards_are_disjoint_and_cover_everything():
+    files = testing.discover([SCENARIOS])
+    parts = [testing.shard(files, f"{i}/3") for i in (1, 2, 3)]
+    assert sorted(sum(parts, []), key=str) == sorted(files, key=str)
+    assert all(set(a).isdisjoint(b) for a in parts for b in parts if a is not b)
+    assert parts[0] == testing.shard(list(reversed(files)), "1/3")      # order of discovery is irrelevant
+    assert {len(p) for p in parts} <= {len(files) // 3, len(files) // 3 + 1}
+
+
+@pytest.mark.parametrize("bad", ["0/3", "4/3", "1/0", "a/b", "3"])
+def test_bad_shard_is_a_usage_error(bad):
+    p = tinysim("test", SCENARIOS, "--shard", bad)
+    assert p.returncode == 2 and "--shard" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_shard_runs_only_its_slice(tmp_path):
+    p = tinysim("test", SCENARIOS, "--shard", "2/5", "--junit", tmp_path / "j.xml")
+    names = {c.get("name") for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
+    want = {load_scenario(f).name for f in testing.shard(testing.discover([SCENARIOS]), "2/5")}
+    assert names == want and p.returncode == 0, p.stdout
+
+
+def test_unit_of_work_is_picklable_and_deterministic(fw):
+    a = run_scenario(SCENARIOS / "hello_nano33ble.yaml")
+    b = pickle.loads(pickle.dumps(a))
+    assert testing.result_json(a) == testing.result_json(b)

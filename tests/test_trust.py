@@ -317,3 +317,23 @@ def test_unit_of_work_is_picklable_and_deterministic(fw):
     a = run_scenario(SCENARIOS / "hello_nano33ble.yaml")
     b = pickle.loads(pickle.dumps(a))
     assert testing.result_json(a) == testing.result_json(b)
+
+
+# == pytest plugin ===================================================================================
+
+def test_pytest_plugin_turns_a_broken_scenario_into_a_failing_item(tmp_path, fw):
+    from importlib.metadata import entry_points
+    (tmp_path / "good.yaml").write_text(f"platform: nano33ble\nfirmware: {fw('nano33ble', 'hello')}\n"
+                                        "expect: {uart: ['Hello']}\n")
+    (tmp_path / "typo.yaml").write_text(f"platform: nano33ble\nfirmware: {fw('nano33ble', 'hello')}\n"
+                                        "expect: {uart: ['Hello']}\nduraton: 1s\n")
+    (tmp_path / "unparsable.yaml").write_text("platform: nano33ble\nfirmware: [unclosed\n")
+    (tmp_path / "not_a_scenario.yaml").write_text("name: x\narch: arm\ncore: cortex-m4\n")
+    installed = any(ep.value == "tinysim.pytest_plugin" for ep in entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "tinysim.pytest_plugin"]
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", *plugin, "-p", "no:cacheprovider", str(tmp_path)],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert p.returncode == 1, p.stdout
+    assert "2 failed, 1 passed" in p.stdout
+    assert f"{tmp_path / 'typo.yaml'}:4: duraton: unknown key (did you mean 'duration'?)" in p.stdout
+    assert f"{tmp_path / 'unparsable.yaml'}:3: YAML syntax error" in p.stdout

@@ -1,36 +1,44 @@
 """pytest plugin: scenario files are collected as tests (`pytest scenarios/`).
 
-A YAML file is a scenario when its top level names a ``platform`` and a ``firmware`` or a
-``model``. Registered through the ``pytest11`` entry point.
+A YAML file looks like a scenario when its top level names a ``platform`` (a platform file
+names its ``arch`` and ``core`` instead). Every such file becomes a test item, including files
+that do not parse or validate: those fail with their ``file:line: key: problem`` messages, so
+``pytest`` and ``tinysim test`` agree on what is broken. Registered through the ``pytest11``
+entry point.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
-import yaml
+
+_TOP_PLATFORM = re.compile(r"^platform\s*:", re.M)
 
 
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix in (".yaml", ".yml") and _is_scenario(file_path):
+    if file_path.suffix in (".yaml", ".yml") and looks_like_scenario(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
 
-def _is_scenario(path) -> bool:
+def looks_like_scenario(path) -> bool:
+    """Decided on the text, not on a successful parse: a broken scenario is still a scenario."""
     try:
-        data = yaml.safe_load(path.read_text())
-    except Exception:
+        text = path.read_text(errors="replace")
+    except OSError:
         return False
-    return isinstance(data, dict) and "platform" in data and ("firmware" in data or "model" in data)
+    return bool(_TOP_PLATFORM.search(text))
 
 
 class ScenarioFile(pytest.File):
     def collect(self):
+        from .errors import TinysimError
         from .scenario import load_scenario
         name = self.path.stem
         try:
             name = load_scenario(self.path).name
-        except Exception:
-            pass                      # reported when the item runs
+        except TinysimError:
+            pass                      # the item fails with the file's problems when it runs
         yield ScenarioItem.from_parent(self, name=name)
 
 

@@ -264,3 +264,37 @@ def test_watch_function_sees_exact_counters_and_args(fw, board):
             while b.read_register("pc") != entry:
                 b.step(1)
             assert b.counters().instructions == i
+
+
+@pytest.mark.parametrize("board,handler,period,spin_cycles", [
+    ("nano33ble", "SysTick_Handler", 6400, 3),      # LOAD 6399; `b .` = B, 1 + 2 refill
+    ("hifive1", "mtimer_handler", None, None)])
+def test_a_spin_loop_waiting_for_an_interrupt_counts_as_if_run(fw, board, handler, period,
+                                                               spin_cycles, monkeypatch):
+    """firmware/apps/spin_irq: main waits in `b .` / `j .` for timer interrupts. The engine
+    skips such a loop to the next event; the counts must be those of running it."""
+    import dataclasses
+
+    from tinysim.engines.builtin import _decode
+
+    def entries():
+        calls = []
+        with api.open_board(board, fw(board, "spin_irq")) as b:
+            b.watch_function(handler, lambda i, c, a: calls.append((i, c)))
+            stop = b.run(max_time_s=1)
+            c = b.counters()
+        assert (stop.reason, stop.exit_code) == ("exit", 5)
+        return calls, (c.instructions, c.cycles)
+
+    skipped = entries()
+    decode = _decode.Decoder.decode
+    monkeypatch.setattr(_decode.Decoder, "decode",
+                        lambda self, code, addr: dataclasses.replace(decode(self, code, addr), spin=False))
+    run = entries()                                 # the loop emulated iteration by iteration
+    assert skipped == run
+    calls = skipped[0]
+    assert len(calls) == 5
+    if period:
+        # each tick is taken at the first loop iteration boundary after the SysTick wrap
+        gaps = [b[1] - a[1] for a, b in zip(calls, calls[1:])]
+        assert all(abs(g - period) < spin_cycles for g in gaps), gaps

@@ -284,9 +284,18 @@ class Machine:
         delta = to_cycle - self.cycles
         if delta <= 0:
             return
-        self.counter.hdr[N.CYCLES] += delta
         if spin_block is not None and spin_block.cycles:
-            self.counter.hdr[N.INSNS] += (delta // spin_block.cycles) * spin_block.icount
+            # Whole iterations, as running the loop would: the hook stops at the first block
+            # that starts at or after to_cycle.
+            n = -(-delta // spin_block.cycles)
+            self.counter.hdr[N.CYCLES] += n * spin_block.cycles
+            self.counter.hdr[N.INSNS] += n * spin_block.icount
+            slot = self.counter.slot(spin_block.addr)
+            if slot >= 0:
+                self.counter.acc_i[slot] += n * spin_block.icount
+                self.counter.acc_c[slot] += n * spin_block.cycles
+        else:
+            self.counter.hdr[N.CYCLES] += delta
 
     def request_stop(self):
         """Stop emulation at the end of the next block to start (safe from any hook).

@@ -75,6 +75,8 @@ class CoreBase:
         m = self.m
         if self.can_wake():
             return None
+        if stop.reason == "hang" and self.pc() != self.spin_block[0]:
+            return None             # an interrupt was just taken: its handler runs, time does not skip
         nxt = m.next_event_cycle()
         if nxt is None:
             return stop

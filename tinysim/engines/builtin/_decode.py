@@ -83,13 +83,15 @@ class Decoder:
                 prev_load = is_load
                 if name in _ARM_WATCH:
                     watch = True
-                if name == "b" and ins.operands and ins.operands[0].imm == ins.address:
+                # Only a block that is the self-branch alone spins: code before it in the same
+                # block must run first (it typically arms the interrupt the loop waits for).
+                if name == "b" and ins.operands and ins.operands[0].imm == ins.address == addr:
                     spin = True
             else:
                 cost, mem = self._riscv(ins, name)
                 if name in _RV_WATCH:
                     watch = True
-                if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0"):  # j . / c.j .
+                if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0") and ins.address == addr:  # j .
                     spin = True
             insns.append(Insn(ins.address, ins.size, name, cost, mem))
         decoded = sum(i.size for i in insns)

@@ -297,9 +297,14 @@ def parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=8000, help="with --serve (default 8000)")
     ui.set_defaults(func=_cmd_ui)
 
-    b = sub.add_parser("bench", help="emulation speed: tinysim against QEMU on the same ELF")
-    b.add_argument("--firmware", default=None, help="ELF (default: build/nano33ble/bench.elf)")
-    b.add_argument("--platform", default="nano33ble")
+    b = sub.add_parser("bench", help="emulation speed: startup, sensor scenarios against real time, "
+                       "polling, --model, QEMU on the same ELF",
+                       description="Without --firmware: the speed suite, each row with its goal. With "
+                       "--firmware: that ELF against QEMU.")
+    b.add_argument("--firmware", default=None, help="one ELF to time against QEMU instead of the suite")
+    b.add_argument("--platform", default=None, help="only this board's rows (with --firmware: default nano33ble)")
+    b.add_argument("--only", default=None, help="comma-separated rows: startup,sensors,polling,model,qemu")
+    b.add_argument("--quick", action="store_true", help="short sensor runs, no repeats (a smoke check)")
     b.add_argument("--repeat", type=int, default=3, help="runs of each, best time kept")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=_cmd_bench)

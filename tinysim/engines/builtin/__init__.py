@@ -71,6 +71,7 @@ class Machine:
         self.plic = None
         self._mmio_keep: list = []           # native MMIO tables and callbacks live as long as Unicorn
         self._shadowed: list = []            # peripherals with registers answered natively
+        self.shadows_stale = True            # a model changed outside an MMIO access
         self.peripherals = {p.name: create_peripheral(self, p) for p in platform.peripherals}
         self.plic = next((p for p in self.peripherals.values() if p.model == "sifive.plic"), None)
         self.core.map_peripherals()
@@ -236,6 +237,7 @@ class Machine:
     def refresh_shadows(self):
         """Bring the native copies of polled registers up to date (events, host input and
         snapshots change models between run slices)."""
+        self.shadows_stale = False
         for p in self._shadowed:
             p.changed()
 
@@ -278,6 +280,7 @@ class Machine:
             ev = heapq.heappop(self._events)
             if not ev.cancelled:
                 ev.fn()
+                self.shadows_stale = True
 
     def advance_idle(self, to_cycle: int, spin_block: Block | None = None):
         """Let virtual time pass with the core asleep (WFI) or spinning in a one-block loop."""
@@ -418,6 +421,7 @@ class BuiltinEngine(Engine):
         slice_cycles = max(m.clock_hz // 10, 100_000)     # return to Python ~10x per virtual s
         t0 = time.perf_counter()
         m._pause.clear()
+        m.shadows_stale = True          # the host may have changed models since the last run
         try:
             while True:
                 now = m.cycles
@@ -430,7 +434,8 @@ class BuiltinEngine(Engine):
                 m.counter.hdr[N.DEADLINE] = max(deadline, now + 1)
                 m.counter.hdr[N.WATCH] = int(m.core.has_masked_pending())
                 m._stop_requested = False
-                m.refresh_shadows()
+                if m.shadows_stale:
+                    m.refresh_shadows()
                 err = None
                 try:
                     m.uc.emu_start(m.core.resume_pc(), UNTIL)

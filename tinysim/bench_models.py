@@ -9,6 +9,7 @@ TFLM's reference kernels on RISC-V 17-40 (DESIGN.md). The runtime here has plain
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -39,9 +40,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="cycles per inference and per MAC on both boards")
     ap.add_argument("models", nargs="*", help=".tflite files (default: models/*.tflite)")
     ap.add_argument("--corpus", action="store_true", help="also the generated test corpus networks")
+    ap.add_argument("--board", action="append", choices=("nano33ble", "hifive1"),
+                    help="only this board (repeatable; default: both)")
+    ap.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     args = ap.parse_args(argv)
+    boards = tuple(args.board or ("nano33ble", "hifive1"))
     repo = Path(__file__).resolve().parent.parent
     models = [Path(m) for m in args.models] or sorted((repo / "models").glob("*.tflite"))
+    for m in models:
+        if not m.is_file():
+            raise SystemExit(f"bench_models: {m}: no such model file (give paths of .tflite files)")
     tmp = Path(tempfile.mkdtemp())
     if args.corpus:
         from .model_corpus import CASES
@@ -50,9 +58,12 @@ def main(argv=None) -> int:
                 p = tmp / f"{name}.tflite"
                 p.write_bytes(CASES[name](np.random.default_rng(0)).model)
                 models.append(p)
+    if args.json:
+        print(json.dumps([r for m in models for r in measure(m, boards)], indent=1))
+        return 0
     print(f"{'model':<46}{'board':<11}{'MACs':>10}{'cycles (est.)':>15}{'ms':>9}{'cyc/MAC':>9}  exact")
     for m in models:
-        for r in measure(m):
+        for r in measure(m, boards):
             if "error" in r:
                 print(f"{r['model']:<46}{r['board']:<11}  {r['error']}")
                 continue

@@ -37,9 +37,10 @@ _ARM_HEAD = """
     .section .vectors, "a"
     .word 0x20040000
     .word Reset_Handler
-    .rept 14
+    .rept 13
     .word 0
     .endr
+    .word SysTick_Handler
     .text
     .thumb_func
     .global Reset_Handler
@@ -52,6 +53,9 @@ exit_ok:
     bkpt 0xab
 1:  b 1b
     .ltorg
+    .thumb_func
+SysTick_Handler:
+    bx lr
 """
 _ARM_LD = """
 MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M
@@ -95,6 +99,16 @@ _SPIN = """
     ldr r1, =0x20000000
 2:  adds r0, r0, #1
     str r0, [r1]
+    b 2b
+"""
+# Sleeps in WFI, woken by SysTick every 10 ms: virtual time passes at almost no cost.
+_SLEEP = """
+    ldr r1, =0xE000E010
+    ldr r0, =639999
+    str r0, [r1, #4]
+    movs r0, #7
+    str r0, [r1]
+2:  wfi
     b 2b
 """
 
@@ -337,3 +351,140 @@ def test_pytest_plugin_turns_a_broken_scenario_into_a_failing_item(tmp_path, fw)
     assert "2 failed, 1 passed" in p.stdout
     assert f"{tmp_path / 'typo.yaml'}:4: duraton: unknown key (did you mean 'duration'?)" in p.stdout
     assert f"{tmp_path / 'unparsable.yaml'}:3: YAML syntax error" in p.stdout
+
+
+# == JUnit that CI servers accept ====================================================================
+
+# The Ant/Jenkins JUnit schema (Jenkins xunit-plugin junit-10.xsd, after Ant's JUnit.xsd), written
+# here rather than downloaded, with the testcase additions pytest, GitLab and the Jenkins junit
+# plugin read: <properties> first in a testcase, and a `file` attribute.
+JUNIT_XSD = """<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
+  <xs:simpleType name="SUREFIRE_TIME">
+    <xs:restriction base="xs:string"><xs:pattern value="(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\\.[0-9]{0,3})?"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="ISO8601_DATETIME_PATTERN">
+    <xs:restriction base="xs:dateTime"><xs:pattern value="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"/></xs:restriction>
+  </xs:simpleType>
+  <xs:element name="failure">
+    <xs:complexType mixed="true">
+      <xs:attribute name="type" type="xs:string" use="optional"/>
+      <xs:attribute name="message" type="xs:string" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="error">
+    <xs:complexType mixed="true">
+      <xs:attribute name="type" type="xs:string" use="optional"/>
+      <xs:attribute name="message" type="xs:string" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="skipped">
+    <xs:complexType mixed="true"><xs:attribute name="message" type="xs:string" use="optional"/></xs:complexType>
+  </xs:element>
+  <xs:element name="system-out" type="xs:string"/>
+  <xs:element name="system-err" type="xs:string"/>
+  <xs:element name="property">
+    <xs:complexType>
+      <xs:attribute name="name" type="xs:string" use="required"/>
+      <xs:attribute name="value" type="xs:string" use="required"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="properties">
+    <xs:complexType><xs:sequence><xs:element ref="property" maxOccurs="unbounded"/></xs:sequence></xs:complexType>
+  </xs:element>
+  <xs:element name="testcase">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element ref="properties" minOccurs="0" maxOccurs="1"/>
+        <xs:element ref="skipped" minOccurs="0" maxOccurs="1"/>
+        <xs:element ref="error" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element ref="failure" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element ref="system-out" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element ref="system-err" minOccurs="0" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="name" type="xs:string" use="required"/>
+      <xs:attribute name="assertions" type="xs:string" use="optional"/>
+      <xs:attribute name="time" type="SUREFIRE_TIME" use="required"/>
+      <xs:attribute name="classname" type="xs:string" use="required"/>
+      <xs:attribute name="status" type="xs:string" use="optional"/>
+      <xs:attribute name="file" type="xs:string" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="testsuite">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element ref="properties" minOccurs="0" maxOccurs="1"/>
+        <xs:element ref="testcase" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element ref="system-out" minOccurs="0" maxOccurs="1"/>
+        <xs:element ref="system-err" minOccurs="0" maxOccurs="1"/>
+      </xs:sequence>
+      <xs:attribute name="name" type="xs:string" use="required"/>
+      <xs:attribute name="tests" type="xs:nonNegativeInteger" use="required"/>
+      <xs:attribute name="failures" type="xs:nonNegativeInteger" use="required"/>
+      <xs:attribute name="errors" type="xs:nonNegativeInteger" use="required"/>
+      <xs:attribute name="time" type="SUREFIRE_TIME" use="required"/>
+      <xs:attribute name="disabled" type="xs:string" use="optional"/>
+      <xs:attribute name="skipped" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="timestamp" type="ISO8601_DATETIME_PATTERN" use="required"/>
+      <xs:attribute name="hostname" use="required">
+        <xs:simpleType><xs:restriction base="xs:token"><xs:minLength value="1"/></xs:restriction></xs:simpleType>
+      </xs:attribute>
+      <xs:attribute name="id" type="xs:string" use="optional"/>
+      <xs:attribute name="package" type="xs:string" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+
+def _junit_for(tmp_path, fw, arm_prog):
+    """A suite with a pass, a failure, an error (bad file) and a wall-limit cut."""
+    d = tmp_path / "suite"
+    d.mkdir()
+    timer = fw("nano33ble", "timer")
+    _scenario(d, f"platform: nano33ble\nfirmware: {arm_prog(_SLEEP)}\nduration: 2s\n", "a_pass.yaml")
+    _scenario(d, f"platform: nano33ble\nfirmware: {timer}\nduration: 10ms\nexpect: {{uart: ['nothing like this']}}\n",
+              "b_fail.yaml")
+    _scenario(d, "platform: nano33ble\nfirmware: nope.elf\n", "c_error.yaml")
+    _scenario(d, f"platform: nano33ble\nfirmware: {arm_prog(_SPIN)}\nduration: 100s\nwall_limit: 0.2s\n",
+              "d_cut.yaml")
+    junit = tmp_path / "out" / "j.xml"
+    p = tinysim("test", d, "--junit", junit, "-j", "1")
+    assert p.returncode == 2, p.stdout + p.stderr               # c_error is a bad scenario file
+    return junit
+
+
+def test_junit_validates_against_the_ant_jenkins_schema(tmp_path, fw, arm_prog):
+    from lxml import etree
+    junit = _junit_for(tmp_path, fw, arm_prog)
+    schema = etree.XMLSchema(etree.fromstring(JUNIT_XSD.encode()))
+    doc = etree.parse(str(junit))
+    assert schema.validate(doc), schema.error_log
+    # the schema can fail: a suite without timestamp/hostname does not validate
+    root = doc.getroot()
+    del root.attrib["hostname"]
+    assert not schema.validate(doc)
+
+
+def test_junit_time_is_wall_time_and_virtual_time_is_a_property(tmp_path, fw, arm_prog):
+    root = ET.parse(_junit_for(tmp_path, fw, arm_prog)).getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    a = cases["a_pass"]
+    props = {p.get("name"): p.get("value") for p in a.find("properties")}
+    assert float(props["virtual_time_s"]) == pytest.approx(2.0)
+    assert float(a.get("time")) < 2.0                          # 2 s of virtual time takes far less wall
+    # errored cases have a time; the suite has timestamp, hostname and its own wall time
+    assert cases["c_error"].find("error") is not None and cases["c_error"].get("time") is not None
+    assert root.get("hostname") and root.get("timestamp")
+    assert float(root.get("time")) >= sum(float(c.get("time")) for c in cases.values()) * 0.5
+    # the subset GitLab's and GitHub's JUnit readers use: counts agree with the cases, every
+    # failure/error has a message, time parses as seconds
+    assert int(root.get("tests")) == len(cases) == 4
+    assert int(root.get("failures")) == len(root.findall("testcase/failure")) == 2      # b_fail, d_cut
+    assert int(root.get("errors")) == len(root.findall("testcase/error")) == 1
+    for c in cases.values():
+        float(c.get("time"))
+        assert c.get("classname") and c.get("name")
+        for bad in c.findall("failure") + c.findall("error"):
+            assert bad.get("message") and bad.text
+    assert "wall limit 0.2 s reached at" in cases["d_cut"].find("failure").text

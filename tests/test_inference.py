@@ -115,21 +115,49 @@ def test_fresh_build_matches_the_shipped_firmware(tmp_path):
     assert [o.instructions for o in fresh.ops] == [o.instructions for o in shipped.ops]
 
 
-@pytest.mark.parametrize("board", BOARDS)
-def test_example_model_trained_with_keras_classifies_each_gesture(tmp_path, board):
-    """models/magic_wand.tflite: made by models/train_magic_wand.py (Keras + TFLiteConverter,
-    full-integer quantization), a model the runtime was not written against."""
-    model = REPO / "models" / "magic_wand.tflite"
-    info = inference.inspect_model(model)
-    t = info.inputs[0]
-    samples = np.load(REPO / "models" / "magic_wand.samples.npy")
+def _held_out_windows(per_class: int):
+    """Windows from the training script's own generator with seeds it never used (training:
+    dataset seed 0, validation: seed 1; these: seed 7), quantized as the model's input."""
+    sys.path.insert(0, str(REPO / "models"))
+    from train_magic_wand import example   # models/train_magic_wand.py (TensorFlow not needed)
+    t = inference.inspect_model(REPO / "models" / "magic_wand.tflite").inputs[0]
     for label in range(4):
-        q = np.clip(np.round(samples[label] / t.scale) + t.zero_point, -128, 127).astype(np.int8)
+        for i in range(per_class):
+            x = example(label, 7 * 1_000_003 + label * 100_000 + i)
+            yield label, np.clip(np.round(x / t.scale) + t.zero_point, -128, 127).astype(np.int8).reshape(t.shape)
+
+
+def test_example_gesture_model_accuracy_on_held_out_windows():
+    """models/magic_wand.tflite (Keras + TFLiteConverter, full-integer quantization): the int8
+    model's accuracy on 400 held-out windows, through TFLM (which the boards match bit for bit,
+    below). Measured: 0.8175 overall, per class wing 0.78 ring 0.81 slope 0.69 negative 0.99;
+    the floors sit about 3 standard errors under that (chance is 0.25)."""
+    from tflite_micro.python.tflite_micro import runtime
+    interp = runtime.Interpreter.from_bytes((REPO / "models" / "magic_wand.tflite").read_bytes())
+    confusion = np.zeros((4, 4), int)
+    for label, q in _held_out_windows(100):
+        interp.set_input(q, 0)
+        interp.invoke()
+        confusion[label, int(np.argmax(interp.get_output(0)))] += 1
+    per_class = confusion.diagonal() / confusion.sum(axis=1)
+    assert confusion.trace() / confusion.sum() >= 0.75, confusion
+    assert per_class.min() >= 0.55, confusion
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_example_gesture_model_on_the_boards_matches_tflm(tmp_path, board):
+    """The first held-out window of each class on the board: bit-exact with TFLM, so the
+    accuracy measured through TFLM is the board's."""
+    model = REPO / "models" / "magic_wand.tflite"
+    windows = {}
+    for label, q in _held_out_windows(1):
+        windows[label] = q
+    for label, q in windows.items():
         f = tmp_path / f"w{label}.npy"
-        np.save(f, q.reshape(t.shape))
+        np.save(f, q)
         run, rep = inference.run_model(board, model, input_path=f)
-        assert rep.bit_exact
-        assert int(np.argmax(rep.outputs[0])) == label
+        assert rep.bit_exact and rep.output_problems == ()
+        assert len(rep.outputs[0][0]) == 4
 
 
 def test_macs_of_the_example_model():

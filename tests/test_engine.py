@@ -275,7 +275,7 @@ def test_a_spin_loop_waiting_for_an_interrupt_counts_as_if_run(fw, board, handle
     skips such a loop to the next event; the counts must be those of running it."""
     import dataclasses
 
-    from tinysim.engines.builtin import _decode
+    from tinysim.engines.builtin import Machine
 
     def entries():
         calls = []
@@ -287,9 +287,9 @@ def test_a_spin_loop_waiting_for_an_interrupt_counts_as_if_run(fw, board, handle
         return calls, (c.instructions, c.cycles)
 
     skipped = entries()
-    decode = _decode.Decoder.decode
-    monkeypatch.setattr(_decode.Decoder, "decode",
-                        lambda self, code, addr: dataclasses.replace(decode(self, code, addr), spin=False))
+    block = Machine.block
+    monkeypatch.setattr(Machine, "block",
+                        lambda self, addr, size: dataclasses.replace(block(self, addr, size), spin=False))
     run = entries()                                 # the loop emulated iteration by iteration
     assert skipped == run
     calls = skipped[0]

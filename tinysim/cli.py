@@ -56,7 +56,7 @@ def _cmd_run(args) -> int:
         result, inference = inf.run_model(args.platform, args.model, input_path=args.input,
                                           seed=args.seed, firmware=args.firmware, engine=args.engine,
                                           max_time_s=args.max_time, wall_limit_s=args.wall_limit,
-                                          on_uart=stream)
+                                          on_uart=stream, kernels=args.kernels)
     else:
         result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
                          wall_limit_s=args.wall_limit, on_uart=stream)
@@ -238,6 +238,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--model", "-m", default=None, help=".tflite model to run on the board")
     r.add_argument("--input", "-i", default=None, help=".npy input for --model (default: seeded random)")
     r.add_argument("--seed", type=int, default=0, help="seed for the random input (default 0)")
+    r.add_argument("--kernels", choices=["opt", "ref"], default="opt",
+                   help="with --model: the prebuilt firmware's inference kernels, optimized (default) "
+                   "or TFLM-style reference")
     r.add_argument("--engine", default="builtin", help="emulation engine (default: builtin)")
     r.add_argument("--max-time", type=duration, default=None, metavar="T",
                    help="stop after T of virtual time (e.g. 2s, 500ms)")

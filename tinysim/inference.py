@@ -271,22 +271,38 @@ class InferenceReport:
     ops: tuple[OpProfile, ...]
     op_types: dict                      # name -> {"count", "instructions", "cycles"}
     output_problems: tuple[str, ...] = ()   # why the outputs cannot be compared byte for byte
+    kernels: str | None = None          # "opt" or "ref" (tsrt kernel variant in the firmware), None: not tsrt
 
 
 PREBUILT = Path(__file__).parent / "prebuilt"
 
 
-def prebuilt_firmware(platform_name: str) -> Path:
-    p = PREBUILT / platform_name / "infer.elf"
+KERNEL_VARIANTS = {"opt": "infer.elf", "ref": "infer_ref.elf"}
+
+
+def prebuilt_firmware(platform_name: str, kernels: str = "opt") -> Path:
+    """The shipped inference firmware: optimized kernels (``opt``) or TFLM-style reference
+    kernels (``ref``)."""
+    if kernels not in KERNEL_VARIANTS:
+        raise ModelError(f"unknown kernel variant {kernels!r}", hint="use --kernels opt or --kernels ref")
+    p = PREBUILT / platform_name / KERNEL_VARIANTS[kernels]
     if not p.is_file():
-        raise ModelError(f"no prebuilt inference firmware for {platform_name!r}",
+        raise ModelError(f"no prebuilt inference firmware ({kernels} kernels) for {platform_name!r}",
                          hint="build it with `make -C firmware prebuilt`, or pass --firmware")
     return p
 
 
+def _kernel_variant(fw) -> str | None:
+    """Which tsrt kernels an ELF carries, from its symbols (any firmware, prebuilt or not)."""
+    names = {s.name for s in fw.symbols()}
+    if "tsrt_eval_conv_opt" in names:
+        return "opt"
+    return "ref" if "tsrt_eval_conv" in names else None
+
+
 def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=None,
               engine: str = "builtin", max_time_s: float | None = None, wall_limit_s=None,
-              on_uart=None, prepare=None):
+              on_uart=None, prepare=None, kernels: str = "opt"):
     """Run ``model_path`` on the inference firmware; returns (RunResult, InferenceReport)."""
     from . import api
     from .platform import Platform, load_platform
@@ -300,9 +316,10 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
     inputs = load_inputs(input_path, info) if input_path else random_inputs(info, seed)
     ref = reference(model, inputs, len(info.outputs))
 
-    fw_path = firmware or prebuilt_firmware(plat.name)
+    fw_path = firmware or prebuilt_firmware(plat.name, kernels)
     with api.open_board(plat, fw_path, engine) as eng:
         fw = eng.firmware
+        variant = _kernel_variant(fw)
         room = _results_capacity(fw)
         if room is not None and len(info.outputs) > room:
             raise ModelError(f"{model_path}: the model has {len(info.outputs)} outputs; the inference "
@@ -334,7 +351,7 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
                   latency_ms=per_inf[1] / plat.clock_hz * 1e3, arena_tflm_bytes=ref.arena_used_bytes,
                   arena_peak_bytes=arena_peak, stack_peak_bytes=run.stack_peak_bytes,
                   model_flash_bytes=len(model), code_flash_bytes=run.flash_bytes, ops=tuple(ops),
-                  op_types=types)
+                  op_types=types, kernels=variant)
     if results is None:
         # An application firmware (it takes its inputs from sensors): profile and memory only.
         return run, InferenceReport(model=str(model_path), inputs_source="firmware", outputs=(),

@@ -63,7 +63,8 @@ def inference_text(inf) -> str:
     lines += [f"match           {verdict}"] + [f"  {p}" for p in inf.output_problems]
     lines += [
         f"per inference   {inf.instructions_per_inference:,} instructions, "
-        f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms",
+        f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms"
+        + (f", {inf.kernels} kernels" if inf.kernels else ""),
         f"arena           planned "
         + (f"{inf.arena_planned_bytes:,} bytes" if inf.arena_planned_bytes is not None else "n/a")
         + "; TFLM arena_used_bytes "

@@ -118,14 +118,23 @@ const char *tsrt_op_name(int code) {
 
 /* ------------------------------------------------------------ kernels */
 
+/* -DTSRT_OPT selects the optimized int8 kernels (tsrt_nn_opt.c); without it
+ * the reference kernels run (the firmware's `ref` variant). */
+#ifdef TSRT_OPT
+#include "tsrt_nn.h"
+#define TSRT_K(name) tsrt_prepare_##name##_opt, tsrt_eval_##name##_opt
+#else
+#define TSRT_K(name) tsrt_prepare_##name, tsrt_eval_##name
+#endif
+
 static const tsrt_kernel k_kernels[] = {
     {TSRT_OP_ADD, tsrt_prepare_add, tsrt_eval_add},
     {TSRT_OP_AVERAGE_POOL_2D, tsrt_prepare_avgpool, tsrt_eval_avgpool},
     {TSRT_OP_CONCATENATION, tsrt_prepare_concat, tsrt_eval_concat},
-    {TSRT_OP_CONV_2D, tsrt_prepare_conv, tsrt_eval_conv},
-    {TSRT_OP_DEPTHWISE_CONV_2D, tsrt_prepare_dwconv, tsrt_eval_dwconv},
+    {TSRT_OP_CONV_2D, TSRT_K(conv)},
+    {TSRT_OP_DEPTHWISE_CONV_2D, TSRT_K(dwconv)},
     {TSRT_OP_DEQUANTIZE, tsrt_prepare_dequantize, tsrt_eval_dequantize},
-    {TSRT_OP_FULLY_CONNECTED, tsrt_prepare_fc, tsrt_eval_fc},
+    {TSRT_OP_FULLY_CONNECTED, TSRT_K(fc)},
     {TSRT_OP_LOGISTIC, tsrt_prepare_logistic, tsrt_eval_logistic},
     {TSRT_OP_MAX_POOL_2D, tsrt_prepare_maxpool, tsrt_eval_maxpool},
     {TSRT_OP_MUL, tsrt_prepare_mul, tsrt_eval_mul},

@@ -1,21 +1,7 @@
 /* CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D.
  * Loop orders and accumulation orders follow TFLM's reference kernels so that
  * float results are bit-identical too. */
-#include "tsrt_internal.h"
-
-typedef struct {
-  int32_t pad_w, pad_h, stride_w, stride_h, dil_w, dil_h;
-  int32_t depth_multiplier;
-  int32_t act_min, act_max;
-  float fmin, fmax;
-  int32_t in_zp, out_zp, filt_zp;
-  int32_t out_mult;  /* per-tensor (FC) */
-  int32_t out_shift;
-  int32_t per_channel; /* FC: per-channel multipliers in use */
-  int32_t *mult;     /* per output channel */
-  int32_t *shift;
-  int32_t filter_w, filter_h; /* pooling */
-} nn_data;
+#include "tsrt_nn.h"
 
 /* TFLM ComputePaddingHeightWidth (only the padding is used by kernels). */
 static int32_t out_size(int padding, int32_t in, int32_t filt, int32_t stride,

@@ -47,7 +47,7 @@ def run_task(task: SweepTask, keep_uart: bool = False) -> dict:
         out["passed"] = bool(r.passed)
         out["failed_checks"] = [c.name for c in r.checks if not c.passed]
         if r.error:
-            out["error"] = r.error.splitlines()[0]
+            out["error"] = _one_line(r.error)
         if r.run is not None:
             run = r.run
             out["virtual_time_s"] = round(run.virtual_time_s, 9)
@@ -61,11 +61,21 @@ def run_task(task: SweepTask, keep_uart: bool = False) -> dict:
             if keep_uart:
                 out["uart_lines"] = [[round(t, 6), text] for t, text in run.uart_lines]
     except TinysimError as e:
-        out["error"] = str(e).splitlines()[0]
+        out["error"] = _one_line(str(e))
     except Exception as e:     # a bug in tinysim: report it against this run only
         out["error"] = f"internal error: {type(e).__name__}: {e}"
     out["_wall_s"] = time.perf_counter() - t0   # stripped before results are reported
     return out
+
+
+def _one_line(error: str) -> str:
+    """The message and its listed problems on one line (a traceback, if any, left out)."""
+    lines = []
+    for line in error.splitlines():
+        if line.startswith("Traceback"):
+            break
+        lines.append(line.strip())
+    return " | ".join(filter(None, lines))
 
 
 def run_local(tasks, jobs: int | None, progress: Progress | None = None) -> list[dict]:

@@ -298,3 +298,59 @@ def test_a_spin_loop_waiting_for_an_interrupt_counts_as_if_run(fw, board, handle
         # each tick is taken at the first loop iteration boundary after the SysTick wrap
         gaps = [b[1] - a[1] for a, b in zip(calls, calls[1:])]
         assert all(abs(g - period) < spin_cycles for g in gaps), gaps
+
+
+# Code written into RAM and run from there: what the load-time view of the ELF cannot see.
+# Thumb: enable DWT (DEMCR.TRCENA, DWT_CTRL.CYCCNTENA), r2 = &CYCCNT; ldr r4,[r2]; 3 x nop;
+# ldmia r2!,{r5}; b .
+_THUMB_CYCCNT_LDM = bytes.fromhex("4ef6fc52 cef20002 4ff08073 1360 41f20002 cef20002 0123 1360"
+                                  "0432 1468 00bf 00bf 00bf 20ca fee7".replace(" ", ""))
+
+
+def test_a_register_list_load_of_a_peripheral_reads_the_count_at_that_instruction(fw):
+    """LDM has no single memory operand: the access must still be matched to it, not to the
+    block's first instruction."""
+    with api.open_board("nano33ble", fw("nano33ble", "hello")) as b:
+        x = 0x20030000
+        b.write_memory(x, _THUMB_CYCCNT_LDM)
+        b.write_register("pc", x | 1)
+        assert b.run(max_time_s=0.001).reason == "hang"                  # at the b .
+        r4, r5 = b.read_register("r4"), b.read_register("r5")
+        between = b.code_cost(x + 0x1C, 8)                               # ldr r4 + 3 nops
+        assert between[0] == 4
+        assert r5 - r4 == between[1]
+        assert b.read_register("r2") == 0xE0001008                       # the writeback happened
+        assert b.count_notes() == ()
+
+
+def test_an_unmatched_peripheral_access_is_reported(fw, monkeypatch):
+    from tinysim.engines.builtin.cortexm import CortexM
+    monkeypatch.setattr(CortexM, "effective_address", lambda self, insn, mem: None)
+    r = run(fw, "nano33ble", "cycles")
+    assert r.exit_reason == "exit"
+    assert len(r.notes) == 1 and "could not be matched to the instruction" in r.notes[0]
+
+
+def _rv(imm, rs1, f3, rd, op):
+    return ((imm << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op).to_bytes(4, "little")
+
+
+def test_counter_csrs_read_from_code_in_ram_follow_the_engine(fw):
+    """mcycle/minstret read by code the ELF did not hold at load time (copied to RAM)."""
+    code = (_rv(5, 0, 0, 6, 0x13) + _rv(1, 6, 0, 6, 0x13)         # addi t1,x0,5; addi t1,t1,1
+            + _rv(0xB00, 0, 2, 10, 0x73) + _rv(0xB02, 0, 2, 11, 0x73)   # csrr a0,mcycle; a1,minstret
+            + (0x6F).to_bytes(4, "little"))                        # j .
+    with api.open_board("hifive1", fw("hifive1", "hello")) as b:
+        x = 0x80003000
+        b.write_memory(x, code)
+        b.write_register("pc", x)
+        assert b.run(max_time_s=0.001).reason == "hang"
+        cycles_two_addi = b.code_cost(x, 8)[1]
+        assert (b.read_register("a0"), b.read_register("a1")) == (cycles_two_addi, 3)
+
+
+def test_divide_by_zero_trapping_is_reported_as_slower(fw):
+    r = run(fw, "nano33ble", "fault_hardfault", max_time_s=1)
+    assert r.notes == ("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
+                       "(counts stay exact; emulation is slower)",)
+    assert run(fw, "nano33ble", "hello").notes == ()

@@ -85,4 +85,5 @@ def make_result(eng: Engine, stop: StopInfo, uart: bytes, lines=()) -> RunResult
         flash_bytes=mem.flash_bytes, ram_static_bytes=mem.ram_static_bytes,
         stack_peak_bytes=eng.stack_peak(),
         stack_size_bytes=(region[1] - region[0]) if region else None,
-        fault=fault, leds=leds, sensors=eng.sensor_report(), uart_lines=tuple(lines))
+        fault=fault, leds=leds, sensors=eng.sensor_report(), uart_lines=tuple(lines),
+        notes=eng.count_notes())

@@ -48,6 +48,7 @@ def text(r: RunResult) -> str:
         lines.append(f"sensor {name:<8} {st['lost_samples']} samples lost (read too slowly)")
     for name, st in r.leds.items():
         lines.append(f"led {name:<11} {'on' if st['on'] else 'off'}, {st['toggles']} toggles")
+    lines += [f"note            {n}" for n in r.notes]
     return "\n".join(lines)
 
 

@@ -48,6 +48,7 @@ class RunResult:
     leds: dict = field(default_factory=dict)       # name -> {"on": bool, "toggles": int}
     sensors: dict = field(default_factory=dict)    # name -> {"lost_samples": int}
     uart_lines: tuple = ()                         # (virtual time s, line) per completed line
+    notes: tuple = ()                              # where figures are not exact (or cost more), why
 
     @property
     def process_exit_code(self) -> int:

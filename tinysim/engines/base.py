@@ -173,6 +173,11 @@ class Engine(ABC):
         """(instructions, cycles) of one call instruction (BL on Arm, JAL on RISC-V)."""
         raise EngineError(f"the {self.name} engine cannot cost code")
 
+    def count_notes(self) -> tuple[str, ...]:
+        """Where this run's counts or counter reads are not exact, or cost more than usual,
+        and why (one sentence each); empty when there is nothing to say."""
+        return ()
+
     def close(self) -> None:
         pass
 

@@ -349,7 +349,9 @@ class Machine:
     def install_pending(self):
         """Decode the blocks the native hook met for the first time (they have not run yet)."""
         for addr, size in self.counter.take_pending():
-            self._install_block(self.block(addr, size))
+            b = self.block(addr, size)
+            self.core.on_new_block(b)
+            self._install_block(b)
 
     def unretire_tail(self, fault_pc: int):
         """The last block stopped on an error at ``fault_pc``: take back the instructions
@@ -666,3 +668,14 @@ class BuiltinEngine(Engine):
 
     def call_cost(self):
         return 1, self.m.timing.cost("bl" if self.platform.arch == "arm" else "jal")
+
+    def count_notes(self):
+        core, notes = self.m.core, []
+        if core.unlocated_accesses:
+            notes.append(f"{core.unlocated_accesses} peripheral access(es) could not be matched to the "
+                         "instruction making them: a counter (CYCCNT, SysTick, mtime) read there "
+                         "returned its value at the start of that basic block")
+        if getattr(core, "_div_hooked", False):
+            notes.append("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
+                         "(counts stay exact; emulation is slower)")
+        return tuple(notes)

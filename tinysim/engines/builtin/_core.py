@@ -17,6 +17,7 @@ class CoreBase:
         self.unmapped: tuple[str, int, int] | None = None   # (access, address, size)
         self.fault: Fault | None = None       # the first fault the firmware took
         self._last_access = (-1, -1)
+        self.unlocated_accesses = 0           # MMIO accesses not matched to their instruction
         self.deferred_stop: StopInfo | None = None     # a stop decided inside a code hook          # (block serial, insn index) of the last MMIO access
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
 
@@ -109,7 +110,23 @@ class CoreBase:
                     return i
                 if first is None:
                     first = i
-        return first if first is not None else 0
+        # Register-list accesses (LDM/STM/PUSH/POP) carry no single memory operand.
+        for i, insn in enumerate(b.insns):
+            if i > after and insn.mem is None:
+                span = self.multiple_access(insn)
+                if span is not None and span[0] <= addr < span[1]:
+                    return i
+        if first is not None:
+            return first
+        self.unlocated_accesses += 1        # counters read here are those at the block's start
+        return 0
+
+    def multiple_access(self, insn) -> tuple[int, int] | None:
+        """[lo, hi) of the addresses a register-list load/store touches (None: not one)."""
+        return None
+
+    def on_new_block(self, b) -> None:
+        """A block about to run for the first time (decoded, not yet executed)."""
 
     def symbolize(self, addr):
         return self.m.symbolize(addr)

@@ -665,6 +665,27 @@ class CortexM(CoreBase):
             return False
         return h in (0xBF30, 0xBF20) or w in (bytes.fromhex("aff30380"), bytes.fromhex("aff30280"))
 
+    def multiple_access(self, insn) -> tuple[int, int] | None:
+        name = insn.name
+        if not name.startswith(("ldm", "stm", "push", "pop", "vldm", "vstm", "vpush", "vpop")):
+            return None
+        ins = next(self.m.decoder.disasm(self.m.read(insn.addr, insn.size), insn.addr), None)
+        if ins is None:
+            return None
+        regs = [self.m.decoder.md.reg_name(op.reg) for op in ins.operands]
+        if name.startswith(("push", "pop", "vpush", "vpop")):
+            base, listed = "sp", regs
+        else:
+            base, listed = regs[0], regs[1:]
+        rid = _REGS.get(base)
+        if rid is None:
+            return None
+        size = sum(8 if r.startswith("d") else 4 for r in listed)
+        lo = self.uc.reg_read(rid)
+        if name.endswith("db") or name in ("push", "vpush"):
+            lo -= size                               # decrement before
+        return lo, lo + size
+
     def effective_address(self, insn, mem) -> int | None:
         def reg(name):
             if name == "pc":

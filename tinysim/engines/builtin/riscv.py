@@ -144,8 +144,22 @@ class Riscv(CoreBase):
                 w = int.from_bytes(d[off:off + 4], "little")
                 if w & 0x707F == 0x2073 and (w >> 15) & 0x1F == 0 and (w >> 20) in COUNTERS:
                     sites.append(seg.paddr + off)
+        self._counter_sites = set(sites)
         for a in sites:
             self.uc.hook_add(UC_HOOK_CODE, self._on_counter_read, begin=a, end=a)
+
+    def on_new_block(self, b):
+        """Code the load-time scan did not see (copied to RAM, loaded at run time): hook its
+        counter reads before the block first runs (it is retranslated with the hook)."""
+        for insn in b.insns:
+            a = insn.addr
+            if insn.size != 4 or not insn.name.startswith("csr") or a in self._counter_sites:
+                continue
+            w = int.from_bytes(self.m.read(a, 4), "little")
+            if w & 0x707F == 0x2073 and (w >> 15) & 0x1F == 0 and (w >> 20) in COUNTERS:
+                self._counter_sites.add(a)
+                self.uc.hook_add(UC_HOOK_CODE, self._on_counter_read, begin=a, end=a)
+                self.uc.ctl_remove_cache(a, a + 4)
 
     def _on_counter_read(self, uc, addr, size, _ud):
         w = int.from_bytes(self.m.read(addr, 4), "little")

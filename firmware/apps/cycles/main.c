@@ -4,12 +4,16 @@
  * The measured region is one asm block: read counters, a countdown loop of
  * LOOP_N = 1000 iterations (2 instructions each), read counters again.
  *
+ * A counter read returns the count before the reading instruction. With tinysim's timing
+ * tables (tinysim/timing/; a conditional branch costs 2 whether taken or not):
+ *
  * hifive1:   csrr mcycle ; csrr minstret ; li t0,1000 ; 1000 x (addi, bnez) ;
  *            csrr minstret ; csrr mcycle
  *            instret delta = 2*1000 + 2 = 2002 (the first csrr minstret and the
- *            li retire inside the window), cycles delta = 2004 at 1 cycle/instr.
+ *            li retire inside the window); cycles delta = 3 csrr/li + 1000 x (1 + 2) = 3004.
  * nano33ble: ldr CYCCNT ; movw r3,#1000 ; 1000 x (subs, bne) ; ldr CYCCNT
- *            cycles delta = 2002 at 1 cycle/instr; instret is always 0.
+ *            cycles delta = ldr 1 (pipelined after the ldr before it) + movw 1
+ *            + 1000 x (1 + 2) = 3002; instret is always 0.
  *
  * UART output:
  *   cycles: 1000-iteration loop

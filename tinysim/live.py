@@ -41,7 +41,7 @@ UART_KEEP = 2000               # UART lines a snapshot carries
 APPS = {
     "magic_wand": {"labels": ("wing", "ring", "slope", "negative"), "threshold": 0.70,
                    "detect": r"^gesture: (\w+)"},
-    "vibration": {"labels": None, "threshold": None, "detect": r"^ALARM|^vibration: score=(\d+)",
+    "vibration": {"labels": None, "threshold": None, "detect": r"^ALARM",
                   "score": r"^vibration: score=(\d+)", "score_limit": 300},
 }
 
@@ -78,10 +78,11 @@ class Target:
     budgets: dict = field(default_factory=dict)
     scenario: Path | None = None
     description: str = ""
+    app_name: str | None = None         # which application it is (default: the ELF's name)
 
     @property
     def app(self) -> str:
-        return self.firmware.stem
+        return self.app_name or self.firmware.stem
 
 
 STILL = {"type": "white_noise", "std": 0.01, "channels": 3, "offset": [0.0, 0.0, 1.0]}
@@ -109,14 +110,16 @@ def demos() -> list[Target]:
                           models / "magic_wand.tflite",
                           feeds=(Feed(sensor, "accel", 200.0, STILL),),
                           expect=(r"^gesture: ",),
-                          description="gesture recognition: press w, r or s to draw wing, ring or slope"))
+                          description="gesture recognition: press w, r or s to draw wing, ring or slope",
+                          app_name="magic_wand"))
         out.append(Target(f"vibration ({board})", board, PREBUILT / board / "vibration.elf",
                           models / ("anomaly.tflite" if board == "nano33ble" else "anomaly_800hz.tflite"),
                           feeds=(Feed(sensor, "accel", 3000.0, HEALTHY),),
                           expect=(r"^ALARM",),
-                          description="anomaly detection on a pump: press b to bolt on a bearing fault"))
+                          description="anomaly detection on a pump: press b to bolt on a bearing fault",
+                          app_name="vibration"))
         out.append(Target(f"hello ({board})", board, PREBUILT / board / "hello.elf",
-                          description="prints the board and blinks the LED"))
+                          description="prints the board and blinks the LED", app_name="hello"))
     return out
 
 
@@ -371,6 +374,8 @@ class Snapshot:
     leds: tuple[tuple[str, bool, int], ...]
     sensors: tuple[tuple[str, float | None, int, int], ...]    # name, ODR, FIFO, lost
     plot: tuple[tuple[str, tuple[float, ...]], ...]             # channel -> recent samples
+    plot_window_s: float
+    plot_rate_hz: float
     spectrum: tuple[float, ...]
     inference: InferenceView | None
     scores: tuple[tuple[float, float], ...]                     # (t, score) from the UART
@@ -482,8 +487,7 @@ class LiveSession:
             t = round(self.eng.counters().virtual_time_s, 9)
             self.lines.append(UartLine(t, text, any(r.search(text) for r in self._expect)))
             self._event_seen = True
-            if self._detect is not None and self._detect.search(text) and not (
-                    self._score and self._score.search(text)):
+            if self._detect is not None and self._detect.search(text):
                 self.detections.append((t, text))
             if self._score is not None:
                 m = self._score.search(text)
@@ -615,10 +619,13 @@ class LiveSession:
     def _step_to_event(self, limit_s: float = 10.0) -> None:
         """Run until the firmware prints a line or changes an LED (at most ``limit_s``)."""
         self._event_seen = False
-        leds0 = self._leds()
+
+        def lit():
+            return {k for k, on in self._leds().items() if on}
+        leds0 = lit()
         self._maybe_extend(self.virtual_time_s + limit_s)
         t0 = time.perf_counter()
-        stop = self.eng.run(for_time_s=limit_s, until=lambda: self._event_seen or self._leds() != leds0)
+        stop = self.eng.run(for_time_s=limit_s, until=lambda: self._event_seen or lit() != leds0)
         self._wall_run += time.perf_counter() - t0
         self.state = "running"
         self._after_stop(stop)
@@ -674,7 +681,7 @@ class LiveSession:
         status = getattr(self.eng, "sensor_status", None)
         sens = status() if status is not None else {k: {"odr_hz": None, "fifo": 0, **v}
                                                     for k, v in self.eng.sensor_report().items()}
-        plot, spectrum = self._plot(c.virtual_time_s)
+        plot, spectrum, window = self._plot(c.virtual_time_s)
         t = self.target
         return Snapshot(
             generation=self.generation, title=t.name, board=self.plat.name, core=self.plat.core,
@@ -686,18 +693,21 @@ class LiveSession:
             leds=tuple((k, leds[k], toggles.get(k, 0)) for k in sorted(leds)),
             sensors=tuple((k, v.get("odr_hz"), v.get("fifo", 0), v.get("lost_samples", 0))
                           for k, v in sorted(sens.items())),
-            plot=plot, spectrum=spectrum, inference=self._inference, scores=tuple(self.scores[-200:]),
+            plot=plot, plot_window_s=window, plot_rate_hz=self.feeds[0].feed.rate_hz if self.feeds else 0.0,
+            spectrum=spectrum, inference=self._inference, scores=tuple(self.scores[-200:]),
             score_limit=self._app.get("score_limit"), profile=self._profile,
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
             fault=self.fault, expect=tuple(t.expect))
 
-    def _plot(self, now: float, window_s: float = 4.0):
-        """The last ``window_s`` of what the first feed gives its sensor, per axis, and the
-        spectrum of its last 256 samples (x axis)."""
+    def _plot(self, now: float):
+        """What the first feed gives its sensor lately, per axis (the last 4 s of a slow stream,
+        the last 0.1 s of a fast one, where single periods show), and the spectrum of its last
+        256 samples (x axis)."""
         if not self.feeds:
-            return (), ()
+            return (), (), 0.0
         fs = self.feeds[0]
         r = fs.feed.rate_hz
+        window_s = 4.0 if r < 1000 else 0.1
         hi = min(int(now * r), len(fs.data))
         lo = max(0, hi - int(window_s * r))
         seg = fs.data[lo:hi]
@@ -710,8 +720,8 @@ class LiveSession:
         x = fs.data[max(0, hi - 256):hi, 0] if fs.data.size else np.zeros(0)
         if len(x) == 256 and r >= 1000:
             mag = np.abs(np.fft.rfft((x - x.mean()) * np.hanning(256)))[1:]
-            spectrum = tuple(float(v) for v in mag.reshape(-1, 8).mean(axis=1))
-        return plot, spectrum
+            spectrum = tuple(float(v) for v in mag.reshape(-1, 2).mean(axis=1))
+        return plot, spectrum, window_s
 
     def _budgets(self) -> tuple[Budget, ...]:
         b = self.target.budgets
@@ -901,8 +911,7 @@ class LiveSession:
             for p, spec in zip(fs.parts, parts):
                 out.append(f"        # {p.start_s:.2f} s: {p.label}")
                 out.append(f"        - {json.dumps(spec)}")
-        lines = [ln for ln in self.lines if self._detect is not None and self._detect.search(ln.text)
-                 and not (self._score and self._score.search(ln.text))]
+        lines = [ln for ln in self.lines if self._detect is not None and self._detect.search(ln.text)]
         out.append("expect:")
         if lines:
             out.append("  lines:")

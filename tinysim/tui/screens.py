@@ -134,7 +134,8 @@ class BoardScreen(Screen):
         self._last = s
         if s.state == "faulted" and s.fault is not None and not self._fault_shown:
             self._fault_shown = True
-            self.app.push_screen(FaultScreen(s.fault, s))
+            # after this refresh, so the board shows behind the dialog
+            self.call_after_refresh(self.app.push_screen, FaultScreen(s.fault, s))
         if s.state != "faulted":
             self._fault_shown = False
         err = self.session.error
@@ -340,6 +341,7 @@ class FaultScreen(ModalScreen):
             t.add_row("registers", "  ".join(f"{k}={v:#010x}" if isinstance(v, int) else f"{k}={v}"
                                              for k, v in f.registers.items()))
         t.add_row("when", f"{self.snap.virtual_time_s:.6f} s virtual, after {self.snap.instructions:,} instructions")
+        self.table = t
         box = Vertical(Static(Text("The firmware faulted", style="bold red")), Static(t),
                        Static(Text("\nescape: close · ctrl+r: reset · ctrl+l: reload after a fix", style="dim")),
                        id="fault-box")
@@ -527,7 +529,7 @@ def report_renderable(f: str, r, baseline: dict):
         t.append("not run yet (enter runs it)", style="dim")
         return t
     t.append("PASS" if r.passed else "FAIL", style="bold green" if r.passed else "bold red")
-    if r.checks and r.checks[-1].name == "must fail":
+    if r.checks and r.checks[-1].name.startswith("must fail"):
         t.append("  (must fail: passes only when an expectation fails)", style="dim")
     t.append("\n")
     if r.error:

@@ -10,15 +10,11 @@ from textual.widgets import RichLog, Sparkline, Static
 
 from ..live import Snapshot, speed_label
 
-STATE_STYLE = {"running": ("▶ running", "bold green"), "paused": ("⏸ paused", "bold yellow"),
+STATE_STYLE = {"running": ("▶ running", "bold green"), "paused": ("‖ paused", "bold yellow"),
                "idle": ("◼ idle", "bold cyan"), "faulted": ("✖ faulted", "bold white on red"),
                "exited": ("◼ exited", "bold magenta"), "starting": ("… starting", "bold")}
 LED_COLOURS = {"red": "red", "green": "green", "blue": "dodger_blue1", "builtin": "orange1",
                "yellow": "yellow", "orange": "orange1"}
-
-
-def _fmt_time(t: float) -> str:
-    return f"{t:10.3f} s" if t < 1000 else f"{t:10.1f} s"
 
 
 def _si(n: float) -> str:
@@ -37,10 +33,17 @@ class ClockBar(Static):
         t.append(f" {label} ", style=style)
         t.append("  ")
         t.append(s.title, style="bold")
-        t.append(f"  {s.board} · {s.core} · {s.clock_hz / 1e6:g} MHz", style="dim")
+        t.append(f"  {s.board} · {s.core} · {s.clock_hz / 1e6:g} MHz · ", style="dim")
+        t.append(s.firmware.rsplit("/", 1)[-1])
+        if s.model:
+            t.append(" + " + s.model.rsplit("/", 1)[-1])
+        if s.detail and s.state not in ("running", "paused"):
+            t.append(f"   {s.detail}", style="italic")
         t.append("\n")
         t.append(" virtual ", style="dim")
-        t.append(_fmt_time(s.virtual_time_s).strip(), style="bold cyan")
+        # µs while stopped (stepping shows every instruction's time), ms while running
+        vt = f"{s.virtual_time_s:.3f} s" if s.state == "running" else f"{s.virtual_time_s:.6f} s"
+        t.append(vt, style="bold cyan")
         t.append("   wall ", style="dim")
         t.append(f"{s.wall_time_s:.1f} s")
         t.append("   real-time factor ", style="dim")
@@ -51,17 +54,17 @@ class ClockBar(Static):
         t.append(_si(s.instructions))
         t.append("   cycles ", style="dim")
         t.append(_si(s.cycles))
-        t.append("   firmware ", style="dim")
-        t.append(s.firmware.rsplit("/", 1)[-1])
-        if s.model:
-            t.append(" + " + s.model.rsplit("/", 1)[-1])
-        if s.detail and s.state not in ("running", "paused"):
-            t.append(f"   {s.detail}", style="italic")
+        if s.cycles:
+            t.append(" (estimated)", style="dim")
         self.update(t)
 
 
 class UartPane(RichLog):
     """UART lines with their virtual time; lines a scenario expects are highlighted."""
+
+    DEFAULT_CSS = """
+    UartPane { overflow-y: auto; overflow-x: hidden; }
+    """
 
     def __init__(self, **kw):
         super().__init__(wrap=False, markup=False, highlight=False, max_lines=5000, **kw)
@@ -151,7 +154,7 @@ class InferencePanel(Static):
             t.append("    score ")
             t.append(bar, style="bold red" if over else "bold green")
             t.append(f" {last:g}", style="bold red" if over else "bold")
-            t.append(f"  (alarm above {limit:g})\n", style="dim")
+            t.append(f"  limit {limit:g}\n", style="dim")
             spark = "▁▂▃▄▅▆▇█"
             hist = [v for _, v in s.scores[-40:]]
             t.append("  history ")
@@ -211,9 +214,18 @@ class HistoryPanel(Static):
         t = Text()
         items = [(tt, "det", text) for tt, text in s.detections] + [(tt, "inj", text) for tt, text in s.injections]
         items.sort(key=lambda x: x[0])
-        if not items:
+        # a run of the same verdict (an alarm every window) is one row with a count
+        rows: list[list] = []
+        for tt, kind, text in items:
+            if rows and rows[-1][1] == kind == "det" and rows[-1][2] == text:
+                rows[-1][3] += 1
+            else:
+                rows.append([tt, kind, text, 1])
+        if not rows:
             t.append("no detections or injections yet", style="dim")
-        for tt, kind, text in items[-12:]:
+        for tt, kind, text, n in rows[-12:]:
+            if n > 1:
+                text = f"{text}  ×{n}"
             t.append(f"{tt:8.3f} s ", style="dim")
             if kind == "inj":
                 t.append("⚡ " + text + "\n", style="bold magenta")
@@ -249,7 +261,7 @@ class PlotPanel(Vertical):
                 name, values = s.plot[i]
                 spark.data = list(values)
                 if values:
-                    label.update(Text.assemble((f"{name}", "bold"), (f"  now {values[-1]:+.3f}  "
+                    label.update(Text.assemble((f"{name}", "bold"), (f"  last {s.plot_window_s:g} s  now {values[-1]:+.3f}  "
                                                f"min {min(values):+.3f}  max {max(values):+.3f}", "dim")))
                 spark.display = True
                 label.display = True
@@ -258,7 +270,8 @@ class PlotPanel(Vertical):
         sl = self.query_one("#spectrum-label", Static)
         sp = self.query_one("#spectrum", Sparkline)
         if s.spectrum:
-            sl.update(Text.assemble(("spectrum x", "bold"), ("  last 256 samples, 16 bands", "dim")))
+            sl.update(Text.assemble(("spectrum x", "bold"), (f"  last 256 samples, 0 to {s.plot_rate_hz / 2:g} Hz",
+                                                              "dim")))
             sp.data = list(s.spectrum)
             sl.display = sp.display = True
         else:

@@ -363,3 +363,32 @@ def test_error_strings():
     assert str(p) == "f.yaml: a.b: bad"
     c = ConfigError("f.yaml: 1 problem", [p])
     assert c.problems == (p,) and str(c) == "f.yaml: 1 problem\n  f.yaml: a.b: bad"
+
+
+# --------------------------------------------------------------------------- what the engine can run
+
+def test_unaligned_memory_base_is_a_problem_not_a_unicorn_error(tmp_path):
+    (problem,) = problems_of(tmp_path, GOOD.replace("base: 0x20000000", "base: 0x20000001"))
+    assert (problem.key, problem.line) == ("memory[1].base", 15)
+    assert "0x20000001 is not aligned to 4 KB" in problem.message
+
+
+def test_known_core_the_engine_does_not_emulate_is_refused(tmp_path):
+    (problem,) = problems_of(tmp_path, GOOD.replace("core: cortex-m4", "core: cortex-m55"))
+    assert (problem.key, problem.line) == ("core", 3)
+    assert "'cortex-m55' is not emulated by tinysim" in problem.message and "cortex-m4f" in problem.message
+
+
+def test_irq_beyond_the_nvic_is_refused(tmp_path):
+    text = GOOD.replace("size: 0x300}", "size: 0x300, irq: 64}")
+    (problem,) = problems_of(tmp_path, text)
+    assert (problem.key, problem.line) == ("peripherals[0].irq", 18)
+    assert "IRQ 64 is beyond the 64 interrupt lines" in problem.message
+    load_platform(write(tmp_path, GOOD.replace("size: 0x300}", "size: 0x300, irq: 63}"), "ok.yaml"))
+
+
+def test_plic_source_out_of_range_is_refused(tmp_path):
+    text = (Path(__file__).resolve().parent.parent / "platforms" / "hifive1.yaml").read_text().replace("irq: 3}", "irq: 53}")
+    problems = problems_of(tmp_path, text)
+    assert [p.key for p in problems] == ["peripherals[4].irq"]
+    assert "PLIC source 53 is outside 1-52" in problems[0].message

@@ -488,3 +488,40 @@ def test_junit_time_is_wall_time_and_virtual_time_is_a_property(tmp_path, fw, ar
         for bad in c.findall("failure") + c.findall("error"):
             assert bad.get("message") and bad.text
     assert "wall limit 0.2 s reached at" in cases["d_cut"].find("failure").text
+
+
+# == firmware-controlled input: platform-level ======================================================
+
+def test_access_to_an_unmodelled_peripheral_names_it(arm_prog):
+    from tinysim import api
+    elf = arm_prog("""
+    ldr r1, =0x40008000      @ nRF52840 TIMER0: on the chip, not modelled
+    movs r0, #1
+    str r0, [r1]
+""")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert r.exit_reason == "fault" and r.fault.address == 0x40008000
+    assert "write to unmapped address 0x40008000" in r.fault.description
+    assert "TIMER0 (0x40008000-0x40008fff) is a peripheral of the nrf52840 that tinysim does not model" \
+        in r.fault.description
+
+
+def test_a_real_bad_pointer_is_not_blamed_on_a_peripheral(arm_prog):
+    from tinysim import api
+    r = api.run("nano33ble", arm_prog("ldr r1, =0x60000000\n movs r0, #1\n str r0, [r1]\n"), max_time_s=0.01)
+    assert r.exit_reason == "fault" and "not model" not in r.fault.description
+
+
+def test_chip_tables_are_sorted_disjoint_and_cover_the_declared_peripherals():
+    """The tables are data typed from the manuals: check them against what the boards declare
+    (every declared peripheral and memory lies in a chip entry) and for overlaps."""
+    from tinysim.platform import load_platform
+    for board in ("nano33ble", "hifive1"):
+        plat = load_platform(board)
+        table = plat.chip_peripherals()
+        assert len(table) >= 20
+        spans = sorted((c.base, c.base + c.size, c.name) for c in table)
+        for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
+            assert a1 <= b0, f"{an} overlaps {bn}"
+        for p in plat.peripherals:
+            assert any(c.base <= p.base < c.base + c.size for c in table), p.name

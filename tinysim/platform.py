@@ -188,6 +188,9 @@ class PlatformSpec(_Strict):
     description: str = ""
     arch: Literal["arm", "riscv"]
     core: str = Field(pattern=_CORE, description="CPU core, e.g. cortex-m4f, e31.")
+    chip: str | None = Field(default=None, pattern=_BOARD,
+                             description="The SoC, e.g. nrf52840: its full peripheral address table in "
+                                         "platforms/chips/<chip>.yaml names peripherals tinysim does not model.")
     clock_hz: Frequency = Field(description="Core clock, e.g. 64MHz.")
     timing: str = Field(min_length=1, description="Per-core timing table, e.g. cortex-m4, sifive-e31.")
     renode_platform: str = Field(min_length=1,
@@ -261,6 +264,23 @@ class Platform:
     timing: str
     renode_platform: str
     source: str  # absolute path of the file it came from
+    chip: str | None = None
+
+    def chip_peripherals(self) -> tuple["ChipPeripheral", ...]:
+        """Every peripheral of the chip's memory map (platforms/chips/<chip>.yaml), if known."""
+        return chip_table(self.chip, Path(self.source).parent) if self.chip else ()
+
+    def unmodelled_at(self, addr: int) -> str | None:
+        """'TIMER0 (0x40008000-0x40008fff) is a peripheral of the nRF52840 that tinysim does not
+        model' for an address of a chip peripheral the board does not declare; else None."""
+        if self.peripheral_at(addr) is not None or self.region_at(addr) is not None:
+            return None
+        for c in self.chip_peripherals():
+            if c.base <= addr < c.base + c.size:
+                desc = f", {c.description}" if c.description else ""
+                return (f"{c.name} ({_rng(c.base, c.size)}{desc}) is a peripheral of the {self.chip} "
+                        "that tinysim does not model")
+        return None
 
     def region_at(self, addr: int) -> MemoryRegion | None:
         return next((r for r in self.memory if r.contains(addr)), None)
@@ -354,7 +374,41 @@ def _to_platform(spec: PlatformSpec, path: Path) -> Platform:
         timing=spec.timing,
         renode_platform=spec.renode_platform,
         source=str(path.resolve()),
+        chip=spec.chip,
     )
+
+
+@dataclass(frozen=True)
+class ChipPeripheral:
+    name: str
+    base: int
+    size: int
+    description: str = ""
+
+
+_CHIP_CACHE: dict[Path, tuple[ChipPeripheral, ...]] = {}
+
+
+def chip_table(chip: str, platforms_dir: Path | None = None) -> tuple[ChipPeripheral, ...]:
+    """A chip's peripheral address table: data (name, base, size) from its reference manual,
+    kept beside the platform files in ``chips/<chip>.yaml``. Missing or unreadable: empty."""
+    for d in (platforms_dir, PLATFORMS_DIR):
+        path = (d / "chips" / f"{chip}.yaml") if d else None
+        if path is not None and path.is_file():
+            break
+    else:
+        return ()
+    if path not in _CHIP_CACHE:
+        import yaml
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+            items = data.get("peripherals", []) if isinstance(data, dict) else []
+            _CHIP_CACHE[path] = tuple(ChipPeripheral(str(i["name"]), int(i["base"]), int(i["size"]),
+                                                     str(i.get("description", "")))
+                                      for i in items if isinstance(i, dict))
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+            _CHIP_CACHE[path] = ()
+    return _CHIP_CACHE[path]
 
 
 # --------------------------------------------------------------------------- pydantic errors -> Problems
@@ -423,6 +477,10 @@ def _short(value: Any) -> str:
 _ARM_CORE = re.compile(r"cortex-m(0|0\+|0plus|1|3|4|4f|7|7f|23|33|33f|35p|55|85)")
 _RISCV_CORE = re.compile(r"e2[014]|e3[14]|rv32[a-z0-9_]*")
 _VTOR_ALIGN = 128  # VTOR.TBLOFF starts at bit 7 on ARMv7-M/ARMv8-M
+_PAGE = 0x1000     # the emulator maps memory in 4 KB pages
+NVIC_IRQS = 64     # external interrupt lines the built-in engine's NVIC models
+# Cores the built-in engine emulates (Unicorn's Cortex-M4 and SiFive E31 models).
+SUPPORTED_CORES = {"arm": ("cortex-m4", "cortex-m4f"), "riscv": ("e31", "rv32imac")}
 
 
 def _core_arch(core: str) -> str | None:
@@ -448,6 +506,29 @@ def _check(spec: PlatformSpec) -> list[tuple[KeyPath, str]]:
     elif core_arch != spec.arch:
         out.append((("arch",), f"arch is {spec.arch} but core {spec.core} is a "
                                f"{'RISC-V' if core_arch == 'riscv' else 'ARM'} core; set arch: {core_arch}"))
+    elif spec.core not in SUPPORTED_CORES[core_arch]:
+        # A known core the engine does not emulate would run on another core's instruction set.
+        out.append((("core",), f"core {spec.core!r} is not emulated by tinysim: the built-in engine runs "
+                               f"{' and '.join(SUPPORTED_CORES[core_arch])} ({core_arch})"))
+
+    for i, m in enumerate(spec.memory):
+        if m.base % _PAGE:
+            out.append((("memory", i, "base"), f"0x{m.base:x} is not aligned to {_PAGE // 1024} KB (0x{_PAGE:x}): "
+                                               "the emulator maps memory in pages; memories on real chips "
+                                               "start on such a boundary (e.g. 0x20000000)"))
+
+    # IRQ numbers: NVIC lines on ARM, PLIC sources (1..n, 0 means none) on RISC-V.
+    plic = next((p for p in spec.peripherals if p.model == "sifive.plic"), None)
+    sources = int(plic.options.get("sources", 52)) if plic is not None else None
+    for i, p in enumerate(spec.peripherals):
+        if p.irq is None or p.model == "sifive.plic":
+            continue
+        if spec.arch == "arm" and p.irq >= NVIC_IRQS:
+            out.append((("peripherals", i, "irq"), f"IRQ {p.irq} is beyond the {NVIC_IRQS} interrupt lines "
+                                                   f"tinysim's NVIC models (0-{NVIC_IRQS - 1})"))
+        elif spec.arch == "riscv" and sources is not None and not 1 <= p.irq <= sources:
+            out.append((("peripherals", i, "irq"), f"PLIC source {p.irq} is outside 1-{sources} "
+                                                   f"(the {plic.name} has {sources} sources; 0 means none)"))
 
     # Names share one namespace: the emulator puts memory and peripherals on one bus.
     seen: dict[str, str] = {}

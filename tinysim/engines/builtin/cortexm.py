@@ -625,6 +625,9 @@ class CortexM(CoreBase):
     def _describe(self, kind, pc, addr, detail, lockup=False) -> Fault:
         uc = self.uc
         func = self.symbolize(pc)
+        if kind in ("unmapped-read", "unmapped-write") and addr is not None:
+            # A real peripheral of the chip that is not modelled: say so, not "bad pointer".
+            detail = "; ".join(x for x in (self.m.platform.unmodelled_at(addr), detail) if x)
         lr = self.uc.reg_read(A.UC_ARM_REG_LR)
         what = {"unmapped-read": f"read of unmapped address {addr:#010x}" if addr is not None else "",
                 "unmapped-write": f"write to unmapped address {addr:#010x}" if addr is not None else "",

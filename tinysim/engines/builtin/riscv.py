@@ -288,6 +288,9 @@ class Riscv(CoreBase):
 
     def _describe(self, kind, mcause, pc, tval, detail) -> Fault:
         func = self.symbolize(pc)
+        if kind in ("unmapped-read", "unmapped-write"):
+            # A real peripheral of the chip that is not modelled: say so, not "bad pointer".
+            detail = "; ".join(x for x in (self.m.platform.unmodelled_at(tval), detail) if x)
         ra = self.uc.reg_read(R.UC_RISCV_REG_RA)
         what = {"unmapped-read": f"load from unmapped address {tval:#010x}",
                 "unmapped-write": f"store to unmapped address {tval:#010x}",

@@ -98,3 +98,35 @@ def test_engine_state_snapshot_keeps_shadows_out(fw):
         ref.run(for_time_s=0.002)
         assert low_run == {r: ref.read_register(r) for r in GPRS[board]}
         assert high_run != low_run
+
+
+def test_decode_cache_serves_the_next_run(fw, tmp_path, monkeypatch):
+    from tinysim.engines.builtin import _decode
+    monkeypatch.setenv("TINYSIM_CACHE", str(tmp_path))
+    first = api.run("nano33ble", fw("nano33ble", "hello"))
+    assert len(list((tmp_path / "blocks").glob("*.pickle"))) == 1
+    decoded = []
+    real = _decode.Decoder.decode
+    monkeypatch.setattr(_decode.Decoder, "decode", lambda self, code, addr: decoded.append(addr) or
+                        real(self, code, addr))
+    again = api.run("nano33ble", fw("nano33ble", "hello"))
+    assert decoded == []                                 # every block came from the cache
+    assert (again.instructions, again.cycles, again.uart) == (first.instructions, first.cycles, first.uart)
+    monkeypatch.setenv("TINYSIM_CACHE", "off")
+    api.run("nano33ble", fw("nano33ble", "hello"))
+    assert len(decoded) > 20                             # no cache: decoded afresh
+
+
+def test_decode_cache_keys_on_the_code_bytes(tmp_path, monkeypatch):
+    from tinysim.engines.builtin._decode import DecodeCache, Decoder
+    from tinysim.timing import load_timing
+    monkeypatch.setenv("TINYSIM_CACHE", str(tmp_path))
+    t = load_timing("cortex-m4")
+    c = DecodeCache("arm", t, [(0, b"\x00\xbf")])
+    nop, movs = b"\x00\xbf", b"\x01\x20"                 # nop; movs r0, #1
+    c.put(0x100, nop, Decoder("arm", t).decode(nop, 0x100))
+    c.save()
+    c2 = DecodeCache("arm", t, [(0, b"\x00\xbf")])
+    assert c2.get(0x100, nop).insns[0].name == "hint"          # capstone names NOP a hint
+    assert c2.get(0x100, movs) is None and c2.get(0x102, nop) is None
+    assert DecodeCache("arm", t, [(0, b"\x01\x20")]).get(0x100, nop) is None   # another image

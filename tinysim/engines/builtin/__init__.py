@@ -21,7 +21,7 @@ from ...platform import Platform
 from ...timing import load_timing
 from ..base import Capabilities, Counters, Engine, Fault, StopInfo
 from . import _native as N
-from ._decode import Block, Decoder
+from ._decode import Block, DecodeCache, Decoder
 from .peripherals import create as create_peripheral
 
 PAINT = 0xA5                 # stack paint byte
@@ -49,6 +49,8 @@ class Machine:
         self.clock_hz = platform.clock_hz
         self.timing = load_timing(platform.timing)
         self.decoder = Decoder(platform.arch, self.timing)
+        self.decode_cache = DecodeCache(platform.arch, self.timing,
+                                        [(s.paddr, bytes(s.data)) for s in firmware.segments])
         self.blocks: dict[tuple[int, int], Block] = {}
         self._events: list[_Event] = []
         self._seq = 0
@@ -332,7 +334,10 @@ class Machine:
                 code = self.read(addr, size)
             except UcError:
                 code = b""
-            b = self.decoder.decode(code, addr)
+            b = self.decode_cache.get(addr, code)
+            if b is None:
+                b = self.decoder.decode(code, addr)
+                self.decode_cache.put(addr, code, b)
             self.blocks[key] = b
         return b
 
@@ -474,7 +479,11 @@ class BuiltinEngine(Engine):
             final = stop.reason in ("exit", "fault", "idle", "hang", "breakpoint")
         if final:
             self._final = stop
+            self.m.decode_cache.save()
         return stop
+
+    def close(self) -> None:
+        self.m.decode_cache.save()
 
     def pause(self) -> None:
         self.m._pause.set()

@@ -1,12 +1,15 @@
 """Decoding translated blocks once: instruction count, estimated cycles, memory operands.
 
-Runs in Python the first time a block is seen, never per execution.
+Runs in Python the first time a block is seen, never per execution; the results are kept
+on disk (``DecodeCache``) so the next run of the same firmware does not decode again.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass
-
-import capstone as cs
+from pathlib import Path
 
 from ...timing import TimingTable
 
@@ -51,7 +54,6 @@ class Block:
         return len(self.insns)
 
 
-_ARM_COND_AL = getattr(cs.arm, "ARM_CC_AL", 15)
 _ARM_MULTI = {"ldm", "ldmdb", "stm", "stmdb", "push", "pop", "vldmia", "vldmdb", "vstmia",
               "vstmdb", "vpush", "vpop"}
 _ARM_WATCH = {"cps", "msr"}
@@ -63,11 +65,22 @@ class Decoder:
     def __init__(self, arch: str, timing: TimingTable):
         self.arch = arch
         self.timing = timing
-        if arch == "arm":
-            self.md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
-        else:
-            self.md = cs.Cs(cs.CS_ARCH_RISCV, cs.CS_MODE_RISCV32 | cs.CS_MODE_RISCVC)
-        self.md.detail = True
+        self._md = None
+
+    @property
+    def md(self):
+        # capstone is imported on first use: a run whose blocks all come from the cache
+        # never needs it.
+        if self._md is None:
+            import capstone as cs
+            self._cs = cs
+            self._cc_al = getattr(cs.arm, "ARM_CC_AL", 15)
+            if self.arch == "arm":
+                self._md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
+            else:
+                self._md = cs.Cs(cs.CS_ARCH_RISCV, cs.CS_MODE_RISCV32 | cs.CS_MODE_RISCVC)
+            self._md.detail = True
+        return self._md
 
     def disasm(self, code: bytes, addr: int, count: int = 0):
         return self.md.disasm(code, addr, count)
@@ -101,6 +114,7 @@ class Decoder:
         return Block(addr, len(code), tuple(insns), sum(i.cost for i in insns), spin, watch)
 
     def _arm(self, ins, name, prev_load):
+        cs = self._cs
         t = self.timing
         mem = None
         nregs = 0
@@ -115,7 +129,7 @@ class Decoder:
         if name in _ARM_MULTI:
             nregs = sum(1 for op in ins.operands if op.type == cs.arm.ARM_OP_REG) - \
                 (0 if name in ("push", "pop", "vpush", "vpop") else 1)
-        conditional = ins.cc not in (_ARM_COND_AL, 0) and name in ("b", "bx", "bl", "blx")
+        conditional = ins.cc not in (self._cc_al, 0) and name in ("b", "bx", "bl", "blx")
         cost = t.cost(name, nregs, conditional)
         is_load = name.startswith("ldr") and name != "ldrd"
         if is_load and prev_load and cost > 1:
@@ -129,6 +143,7 @@ class Decoder:
         return cost, mem, is_load
 
     def _riscv(self, ins, name):
+        cs = self._cs
         mem = None
         for op in ins.operands:
             if op.type == cs.riscv.RISCV_OP_MEM:
@@ -137,3 +152,71 @@ class Decoder:
         if name in _RV_COND:
             cost = self.timing.conditional_branch
         return cost, mem
+
+
+_DECODER_SOURCE = Path(__file__).read_bytes()
+CACHE_VERSION = 1
+
+
+def cache_dir() -> Path | None:
+    """$TINYSIM_CACHE, else $XDG_CACHE_HOME/tinysim, else ~/.cache/tinysim; TINYSIM_CACHE=off
+    disables the cache."""
+    env = os.environ.get("TINYSIM_CACHE")
+    if env == "off":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "tinysim"
+
+
+class DecodeCache:
+    """Decoded blocks of one firmware image under one timing table, kept on disk between
+    runs. A block is found by its address and its exact bytes, so code written to RAM at
+    run time is never mistaken for what an earlier run found there. The file's name hashes
+    the image, the timing table and this module's source: any change to the decoder or the
+    costs starts a new cache."""
+
+    def __init__(self, arch: str, timing: TimingTable, image: list[tuple[int, bytes]]):
+        h = hashlib.sha256(f"{CACHE_VERSION}|{arch}|{timing!r}|".encode())
+        h.update(_DECODER_SOURCE)
+        for addr, data in image:
+            h.update(addr.to_bytes(8, "little"))
+            h.update(hashlib.sha256(data).digest())
+        d = cache_dir()
+        self.path = None if d is None else d / "blocks" / f"{h.hexdigest()[:32]}.pickle"
+        self.blocks: dict[tuple[int, bytes], Block] = {}
+        self.added = 0
+        if self.path is not None and self.path.is_file():
+            try:
+                with open(self.path, "rb") as f:
+                    self.blocks = pickle.load(f)
+            except Exception:          # a damaged or foreign file: decode afresh
+                self.blocks = {}
+
+    def get(self, addr: int, code: bytes) -> Block | None:
+        return self.blocks.get((addr, code))
+
+    def put(self, addr: int, code: bytes, block: Block) -> None:
+        self.blocks[(addr, code)] = block
+        self.added += 1
+
+    def save(self) -> None:
+        """Write new blocks (atomically: parallel runs of the same firmware may race)."""
+        if not self.added or self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump(self.blocks, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+            self.added = 0
+            self._prune()
+        except OSError:                # a read-only home: run without the cache
+            pass
+
+    def _prune(self, keep: int = 256) -> None:
+        files = sorted(self.path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-keep]:
+            old.unlink(missing_ok=True)

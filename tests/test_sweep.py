@@ -285,3 +285,29 @@ def test_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(sweep.SweepError, match="cannot reach the Dask scheduler"):
         sweep._runner.run_dask([], f"tcp://127.0.0.1:{_free_port()}", connect_timeout="3s")
     assert time.perf_counter() - start < 60
+
+
+def test_progress_bar_only_on_a_terminal():
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    quiet, tty = io.StringIO(), Tty()
+    for stream in (quiet, tty):
+        bar = sweep.ProgressBar(stream, width=10)
+        bar(5, 10)
+        bar(10, 10)
+    assert quiet.getvalue() == ""
+    assert "\r[#####.....] 5/10 runs" in tty.getvalue() and tty.getvalue().endswith("\n")
+    assert "[##########] 10/10 runs" in tty.getvalue()
+
+
+@needs_fw
+def test_verbose_replays_one_run_with_its_ground_truth(vib, capsys):
+    from tinysim.cli import main
+    assert main(["sweep", str(vib), "--seeds", "2", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("run 0: seed 2: PASS")
+    assert "truth     0.000-0.800 s  bearing_fault severity 0.12: hit" in out
+    assert "uart" in out and "ALARM: vibration anomaly" in out

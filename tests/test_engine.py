@@ -354,3 +354,15 @@ def test_divide_by_zero_trapping_is_reported_as_slower(fw):
     assert r.notes == ("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
                        "(counts stay exact; emulation is slower)",)
     assert run(fw, "nano33ble", "hello").notes == ()
+
+
+@pytest.mark.parametrize("board,app", [("nano33ble", "hello"), ("nano33ble", "timer"),
+                                       ("nano33ble", "imu"), ("nano33ble", "mic"),
+                                       ("nano33ble", "magic_wand"), ("hifive1", "hello"),
+                                       ("hifive1", "timer"), ("hifive1", "accel"),
+                                       ("hifive1", "vibration"), ("hifive1", "magic_wand")])
+def test_every_peripheral_access_is_matched_to_its_instruction(fw, board, app):
+    """Counter reads are exact only where each MMIO access is matched to the instruction
+    making it (compressed RISC-V loads and register-list loads included)."""
+    r = run(fw, board, app, max_time_s=0.05)
+    assert r.notes == ()

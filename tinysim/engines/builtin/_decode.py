@@ -59,6 +59,8 @@ _ARM_MULTI = {"ldm", "ldmdb", "stm", "stmdb", "push", "pop", "vldmia", "vldmdb",
 _ARM_WATCH = {"cps", "msr"}
 _RV_COND = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez"}
 _RV_WATCH = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret"}
+_RV_COMPRESSED_MEM = {"c.lw", "c.sw", "c.lwsp", "c.swsp", "c.flw", "c.fsw", "c.flwsp", "c.fswsp",
+                      "c.fld", "c.fsd", "c.fldsp", "c.fsdsp"}
 
 
 class Decoder:
@@ -148,6 +150,10 @@ class Decoder:
         for op in ins.operands:
             if op.type == cs.riscv.RISCV_OP_MEM:
                 mem = MemRef(self.md.reg_name(op.mem.base), None, op.mem.disp, 0, False, False)
+        ops = ins.operands
+        if name in _RV_COMPRESSED_MEM and len(ops) == 3 and ops[1].type == cs.riscv.RISCV_OP_IMM:
+            # capstone gives compressed loads/stores as (reg, offset, base), not a memory operand
+            mem = MemRef(self.md.reg_name(ops[2].reg), None, ops[1].imm, 0, False, False)
         cost = self.timing.cost(name, 0, name in _RV_COND)
         if name in _RV_COND:
             cost = self.timing.conditional_branch

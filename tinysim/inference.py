@@ -195,7 +195,9 @@ class Reference:
 def reference(model: bytes, inputs: list[np.ndarray], n_outputs: int | None = None) -> Reference:
     """TFLM's own interpreter (reference kernels) on the same input bytes."""
     from tflite_micro.python.tflite_micro import runtime
-    interp = runtime.Interpreter.from_bytes(model)
+    # TFLM's default arena (10x the model) is too small for small models with large activations;
+    # the arena use it reports does not depend on the size given
+    interp = runtime.Interpreter.from_bytes(model, arena_size=max(8 << 20, 10 * len(model)))
     for i, x in enumerate(inputs):
         interp.set_input(x, i)
     interp.invoke()

@@ -129,14 +129,14 @@ const char *tsrt_op_name(int code) {
 
 static const tsrt_kernel k_kernels[] = {
     {TSRT_OP_ADD, tsrt_prepare_add, tsrt_eval_add},
-    {TSRT_OP_AVERAGE_POOL_2D, tsrt_prepare_avgpool, tsrt_eval_avgpool},
+    {TSRT_OP_AVERAGE_POOL_2D, TSRT_K(avgpool)},
     {TSRT_OP_CONCATENATION, tsrt_prepare_concat, tsrt_eval_concat},
     {TSRT_OP_CONV_2D, TSRT_K(conv)},
     {TSRT_OP_DEPTHWISE_CONV_2D, TSRT_K(dwconv)},
     {TSRT_OP_DEQUANTIZE, tsrt_prepare_dequantize, tsrt_eval_dequantize},
     {TSRT_OP_FULLY_CONNECTED, TSRT_K(fc)},
     {TSRT_OP_LOGISTIC, tsrt_prepare_logistic, tsrt_eval_logistic},
-    {TSRT_OP_MAX_POOL_2D, tsrt_prepare_maxpool, tsrt_eval_maxpool},
+    {TSRT_OP_MAX_POOL_2D, TSRT_K(maxpool)},
     {TSRT_OP_MUL, tsrt_prepare_mul, tsrt_eval_mul},
     {TSRT_OP_RELU, tsrt_prepare_relu, tsrt_eval_relu},
     {TSRT_OP_RELU6, tsrt_prepare_relu6, tsrt_eval_relu6},

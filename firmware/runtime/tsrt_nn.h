@@ -23,5 +23,7 @@ typedef struct {
 TSRT_DECL(conv_opt)
 TSRT_DECL(dwconv_opt)
 TSRT_DECL(fc_opt)
+TSRT_DECL(avgpool_opt)
+TSRT_DECL(maxpool_opt)
 
 #endif

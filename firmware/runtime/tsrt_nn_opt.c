@@ -462,3 +462,100 @@ int tsrt_eval_fc_opt(tsrt_model *m, tsrt_op *op) {
   }
   return TSRT_OK;
 }
+
+/* ------------------------------------------------------------ POOLING */
+/* int8 AVERAGE_POOL_2D / MAX_POOL_2D: per output pixel, 4 channels per word
+ * on the M4 (SSUB8+SEL is a 4-lane max, SXTAB16 a 2-lane sum); pointer loops
+ * elsewhere. Sums stay exact in 16-bit lanes up to 256 taps (|sum| <= 32768). */
+
+int tsrt_prepare_avgpool_opt(tsrt_ctx *c, tsrt_op *op, int op_index) {
+  return tsrt_prepare_avgpool(c, op, op_index);
+}
+int tsrt_prepare_maxpool_opt(tsrt_ctx *c, tsrt_op *op, int op_index) {
+  return tsrt_prepare_maxpool(c, op, op_index);
+}
+
+#if OPT_ARM_DSP
+static inline uint32_t max_s8x4(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+  return r;
+}
+#endif
+
+/* TFLM's rounded average: half away from zero, C division. */
+static inline int32_t pool_avg(int32_t acc, int32_t count) {
+  return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+}
+
+static int eval_pool_opt(tsrt_model *m, tsrt_op *op, int is_max) {
+  const tsrt_tensor *in = tsrt_in(m, op, 0), *out = tsrt_out(m, op, 0);
+  const nn_data *d = (const nn_data *)op->data;
+  int32_t batches, in_h, in_w, ch, out_h, out_w, lo, hi, bt, oy, ox, c;
+  if (in->type != TSRT_INT8 || (!is_max && d->filter_h * d->filter_w > 256))
+    return is_max ? tsrt_eval_maxpool(m, op) : tsrt_eval_avgpool(m, op);
+  batches = in->dims[0]; in_h = in->dims[1]; in_w = in->dims[2];
+  ch = in->dims[3];
+  out_h = out->dims[1]; out_w = out->dims[2];
+  lo = d->act_min;
+  hi = d->act_max;
+  for (bt = 0; bt < batches; bt++) {
+    const int8_t *img = (const int8_t *)in->data + (size_t)bt * in_h * in_w * ch;
+    int8_t *o = (int8_t *)out->data + (size_t)bt * out_h * out_w * ch;
+    for (oy = 0; oy < out_h; oy++) {
+      const int32_t iy0 = oy * d->stride_h - d->pad_h;
+      const int32_t fy0 = iy0 < 0 ? -iy0 : 0;
+      const int32_t fy1 = d->filter_h < in_h - iy0 ? d->filter_h : in_h - iy0;
+      for (ox = 0; ox < out_w; ox++, o += ch) {
+        const int32_t ix0 = ox * d->stride_w - d->pad_w;
+        const int32_t fx0 = ix0 < 0 ? -ix0 : 0;
+        const int32_t fx1 = d->filter_w < in_w - ix0 ? d->filter_w : in_w - ix0;
+        const int32_t nfx = fx1 - fx0, count = (fy1 - fy0) * nfx;
+        const int8_t *x0 = img + ((size_t)(iy0 + fy0) * in_w + ix0 + fx0) * ch;
+        const int32_t xrow = (in_w - nfx) * ch; /* end of one row to the next */
+        if (!is_max && count <= 0) return TSRT_ERR_INVALID;
+        c = 0;
+#if OPT_ARM_DSP
+        for (; c + 4 <= ch; c += 4) {
+          const int8_t *xp = x0 + c;
+          int32_t fy, fx, r, v[4];
+          if (is_max) {
+            uint32_t mx = 0x80808080u;
+            for (fy = fy0; fy < fy1; fy++, xp += xrow)
+              for (fx = nfx; fx > 0; fx--, xp += ch) mx = max_s8x4(rd32(xp), mx);
+            for (r = 0; r < 4; r++) v[r] = (int8_t)(mx >> (8 * r));
+          } else {
+            uint32_t s02 = 0, s13 = 0;
+            for (fy = fy0; fy < fy1; fy++, xp += xrow)
+              for (fx = nfx; fx > 0; fx--, xp += ch) {
+                const uint32_t u = rd32(xp);
+                s02 = __sxtab16(s02, u);
+                s13 = sxtab16_r8(s13, u);
+              }
+            v[0] = pool_avg((int16_t)s02, count);
+            v[1] = pool_avg((int16_t)s13, count);
+            v[2] = pool_avg((int16_t)(s02 >> 16), count);
+            v[3] = pool_avg((int16_t)(s13 >> 16), count);
+          }
+          for (r = 0; r < 4; r++) o[c + r] = (int8_t)(v[r] < lo ? lo : (v[r] > hi ? hi : v[r]));
+        }
+#endif
+        for (; c < ch; c++) {
+          const int8_t *xp = x0 + c;
+          int32_t fy, fx, acc = is_max ? -128 : 0;
+          for (fy = fy0; fy < fy1; fy++, xp += xrow)
+            for (fx = nfx; fx > 0; fx--, xp += ch) {
+              if (is_max) acc = acc < *xp ? *xp : acc;
+              else acc += *xp;
+            }
+          if (!is_max) acc = pool_avg(acc, count);
+          o[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
+        }
+      }
+    }
+  }
+  return TSRT_OK;
+}
+
+int tsrt_eval_avgpool_opt(tsrt_model *m, tsrt_op *op) { return eval_pool_opt(m, op, 0); }
+int tsrt_eval_maxpool_opt(tsrt_model *m, tsrt_op *op) { return eval_pool_opt(m, op, 1); }

@@ -21,12 +21,14 @@ from tsrt_harness import RUNTIME, tflm_run, tsrt_exec  # noqa: E402
 from tinysim import inference  # noqa: E402
 from tinysim.bench_models import dscnn_kws_shapes  # noqa: E402
 from tinysim.errors import ModelError  # noqa: E402
-from tinysim.model_corpus import CASES, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, conv_case, fc_case  # noqa: E402
+from tinysim.model_corpus import (CASES, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, conv_case,  # noqa: E402
+                                  fc_case, pool_case)
 
 REPO = Path(__file__).resolve().parents[2]
 BOARDS = ["nano33ble", "hifive1"]
-# corpus cases that reach the optimized kernels (int8 CONV_2D, DEPTHWISE_CONV_2D, FC)
-INT8_NN = sorted(n for n in CASES if n.startswith(("conv_i8", "dwconv_i8", "fc_i8", "net_i8")))
+# corpus cases that reach the optimized kernels (int8 CONV_2D, DEPTHWISE_CONV_2D, FC, pooling)
+INT8_NN = sorted(n for n in CASES if n.startswith(("conv_i8", "dwconv_i8", "fc_i8", "net_i8",
+                                                    "avgpool_i8", "maxpool_i8")))
 
 
 @pytest.fixture(scope="session")
@@ -61,12 +63,19 @@ def test_host_opt_corpus_bit_exact(name, tsrt_run_opt, tflm, tmp_path):
 
 
 def _random_layer(seed: int):
-    """A random int8 conv / depthwise / FC layer: odd and round channel counts (every tail of
-    the 4-value groups and of the output-channel blocks), padding, strides, dilations,
+    """A random int8 conv / depthwise / FC / pooling layer: odd and round channel counts (every
+    tail of the 4-value groups and of the output-channel blocks), padding, strides, dilations,
     zero points, per-tensor and per-channel scales, batches."""
     rng = np.random.default_rng(seed)
-    kind = ("conv", "dw", "fc")[seed % 3]
+    kind = ("conv", "dw", "fc", "avg", "max")[seed % 5]
     act = [0, RELU, RELU6, RELU_N1_TO_1][rng.integers(4)]
+    if kind in ("avg", "max"):
+        f = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        return pool_case(rng, "AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D",
+                         in_shape=(int(rng.integers(1, 3)), int(rng.integers(f[0], 12)),
+                                   int(rng.integers(f[1], 12)), int(rng.integers(1, 20))),
+                         f=f, stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+                         padding=(SAME, VALID)[rng.integers(2)], act=act)
     if kind == "fc":
         return fc_case(rng, in_shape=(int(rng.integers(1, 4)), int(rng.integers(1, 70))),
                        units=int(rng.integers(1, 19)), act=act, per_channel=bool(rng.integers(2)),
@@ -84,7 +93,7 @@ def _random_layer(seed: int):
     return conv_case(rng, out_ch=int(rng.integers(1, 20)), **common)
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(80))
 def test_host_opt_random_layers_bit_exact(seed, tsrt_run_opt, tflm, tmp_path):
     c = _random_layer(seed)
     _host_check(tsrt_run_opt, tflm, tmp_path, c.model, c.inputs, c.n_out, c.reps)
@@ -128,7 +137,7 @@ def test_opt_on_board_bit_exact(tmp_path, board, name):
 
 
 @pytest.mark.parametrize("board", BOARDS)
-@pytest.mark.parametrize("seed", [0, 1, 2, 4, 5, 7, 8, 11, 13, 14, 19, 22])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 13, 14, 19, 22, 23, 24])
 def test_opt_on_board_random_layers(tmp_path, board, seed):
     model, inp = _write_case(tmp_path, f"rand{seed}", _random_layer(seed))
     _board_run(board, model, inp, "opt")

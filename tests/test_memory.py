@@ -100,3 +100,15 @@ def test_no_stack_symbols(arm_elf, tmp_path):
     use = memory_use(load_elf(out), load_platform("nano33ble"))
     assert use.stack_region is None
     assert use.flash_bytes > 0  # sizes come from sections, not symbols
+
+
+def test_renode_platform_is_optional_metadata(arm_elf, tmp_path):
+    """A board file without a Renode .repl loads: nothing in tinysim needs it."""
+    board = tmp_path / "stm32like.yaml"
+    board.write_text(STM32_LIKE.replace("renode_platform: platforms/cpus/stm32l4.repl\n", ""))
+    plat = load_platform(board)
+    assert plat.renode_platform is None
+    assert plat.clock_hz == 80_000_000
+    with_repl = tmp_path / "with.yaml"
+    with_repl.write_text(STM32_LIKE)
+    assert load_platform(with_repl).renode_platform == "platforms/cpus/stm32l4.repl"

@@ -193,8 +193,9 @@ class PlatformSpec(_Strict):
                                          "platforms/chips/<chip>.yaml names peripherals tinysim does not model.")
     clock_hz: Frequency = Field(description="Core clock, e.g. 64MHz.")
     timing: str = Field(min_length=1, description="Per-core timing table, e.g. cortex-m4, sifive-e31.")
-    renode_platform: str = Field(min_length=1,
-                                 description="Renode platform (.repl) the engine starts from.")
+    renode_platform: str | None = Field(default=None, min_length=1,
+                                        description="Optional metadata: the Renode platform (.repl) "
+                                                    "that models this board, for a Renode engine.")
     vector_table: Address | None = Field(default=None,
                                          description="ARM only: initial VTOR (usually 0).")
     reset_address: Address | None = Field(default=None,
@@ -262,7 +263,7 @@ class Platform:
     reset_address: int | None  # RISC-V: where the core starts; ARM: None (vector table)
     vector_table: int | None  # ARM: initial VTOR; RISC-V: None
     timing: str
-    renode_platform: str
+    renode_platform: str | None  # Renode's .repl for this board, if given (metadata)
     source: str  # absolute path of the file it came from
     chip: str | None = None
 

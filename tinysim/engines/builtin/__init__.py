@@ -213,7 +213,7 @@ class Machine:
                 return self._unmodelled(addr, size_, None)
             v = p.read(addr - p.base, size_) & ((1 << (8 * size_)) - 1)
             if fast:
-                p.changed()
+                p.touched(addr - p.base, False)
             return v
 
         def on_write(uc, off, size_, value, _ud):
@@ -224,7 +224,7 @@ class Machine:
                 return
             p.write(addr - p.base, size_, value)
             if fast:
-                p.changed()
+                p.touched(addr - p.base, True)
 
         if not fast:
             self.uc.mmio_map(base, size, on_read, None, on_write, None)

@@ -49,6 +49,11 @@ class Peripheral:
             for off in self.FAST:
                 table[first + (off >> 2)] = self.read(off, 4) & 0xFFFFFFFF
 
+    def touched(self, offset: int, write: bool) -> None:
+        """The firmware accessed ``offset`` through Python: refresh the shadow if that can
+        have changed a FAST register. Models narrow this down where it is known."""
+        self.changed()
+
     def read(self, offset: int, size: int) -> int:
         return self.regs.get(offset, 0)
 
@@ -77,6 +82,12 @@ class NordicEvents:
     0x100 + 4n; an event whose bit is enabled raises the peripheral's IRQ."""
     INTEN, INTENSET, INTENCLR = 0x300, 0x304, 0x308
     inten = 0
+
+    def touched(self, off: int, write: bool) -> None:
+        # Events change only in tasks (and their shorts) and when firmware clears them;
+        # reads and configuration writes (INTEN, SHORTS, ENABLE, pointers) leave them be.
+        if write and (off < 0x200 or off in self.FAST):
+            self.changed()
 
     def read_inten(self, off: int) -> int | None:
         return self.inten if off in (self.INTEN, self.INTENSET, self.INTENCLR) else None

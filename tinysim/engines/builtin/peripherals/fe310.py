@@ -86,6 +86,9 @@ class SifiveUart(Peripheral):
     TXDATA, RXDATA, TXCTRL, RXCTRL, IE, IP, DIV = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
     FAST = (TXDATA,)                 # polled for "FIFO full" before every byte
 
+    def touched(self, off, write):
+        pass                         # TXDATA always reads "not full"
+
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.rx: deque[int] = deque()
@@ -142,6 +145,10 @@ class Fe310Gpio(Peripheral):
     INPUT_VAL, INPUT_EN, OUTPUT_EN, OUTPUT_VAL, OUT_XOR = 0x00, 0x04, 0x08, 0x0C, 0x40
     RISE_IE, RISE_IP, FALL_IE, FALL_IP, HIGH_IE, HIGH_IP, LOW_IE, LOW_IP = range(0x18, 0x38, 4)
     FAST = (INPUT_VAL,)
+
+    def touched(self, off, write):
+        if write:                       # reads of *_ip settle levels, not INPUT_VAL
+            self.changed()
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -210,6 +217,10 @@ class Fe310I2c(BusMaster, Peripheral):
     model = "fe310.i2c"
     PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
     FAST = (TXR_RXR, CR_SR)          # RXR and SR: polled for TIP after every byte
+
+    def touched(self, off, write):
+        if write and off == self.CR_SR:  # only commands change RXR and SR
+            self.changed()
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)

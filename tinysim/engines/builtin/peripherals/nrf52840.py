@@ -14,6 +14,10 @@ class Clock(NordicEvents, Peripheral):
     HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT, LFCLKSRC = 0x408, 0x40C, 0x414, 0x418, 0x518
     FAST = (EVENTS_HFCLKSTARTED, EVENTS_LFCLKSTARTED, HFCLKRUN, HFCLKSTAT, LFCLKRUN, LFCLKSTAT)
 
+    def touched(self, off, write):
+        if write:                                      # LFCLKSTAT follows LFCLKSRC too
+            self.changed()
+
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.hf_running = False
@@ -96,6 +100,10 @@ class Gpio(Peripheral):
     model = "nrf52840.gpio"
     OUT, OUTSET, OUTCLR, IN, DIR, DIRSET, DIRCLR = 0x004, 0x008, 0x00C, 0x010, 0x014, 0x018, 0x01C
     FAST = (OUT, OUTSET, OUTCLR, IN, DIR, DIRSET, DIRCLR)
+
+    def touched(self, off, write):
+        if write and off <= self.DIRCLR:               # not PIN_CNF, LATCH, DETECTMODE
+            self.changed()
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)

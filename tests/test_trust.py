@@ -525,3 +525,91 @@ def test_chip_tables_are_sorted_disjoint_and_cover_the_declared_peripherals():
             assert a1 <= b0, f"{an} overlaps {bn}"
         for p in plat.peripherals:
             assert any(c.base <= p.base < c.base + c.size for c in table), p.name
+
+
+# == firmware-controlled input: semihosting ==========================================================
+
+def _semi(op: int, param_setup: str) -> str:
+    return f"""
+    {param_setup}
+    movs r0, #{op:#x}
+    bkpt 0xab
+"""
+
+
+def test_write0_of_a_string_ending_at_the_last_byte_of_ram(arm_prog):
+    from tinysim import api
+    elf = arm_prog(f"""
+    ldr r1, ={RAM_END - 3:#x}
+    movs r0, #'h'
+    strb r0, [r1]
+    movs r0, #'i'
+    strb r0, [r1, #1]
+    movs r0, #0
+    strb r0, [r1, #2]
+    movs r0, #4
+    bkpt 0xab
+""")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert r.exit_reason == "exit" and r.exit_code == 0 and r.uart == "hi"
+
+
+@pytest.mark.parametrize("name, body, address", [
+    ("SYS_WRITE0", "ldr r1, =0x60000000", 0x60000000),                       # not mapped at all
+    ("SYS_WRITE0", f"ldr r1, ={RAM_END - 1:#x}\n movs r0, #'x'\n strb r0, [r1]", RAM_END - 1),  # no NUL
+    ("SYS_WRITEC", "ldr r1, =0xFFFFFFF0", 0xFFFFFFF0),
+    ("SYS_WRITE", "ldr r1, =0x20000000\n movs r0, #1\n str r0, [r1]\n str r1, [r1, #4]\n"
+                  "ldr r0, =0x7fffffff\n str r0, [r1, #8]", 0x20000000),            # length 0x7fffffff
+    ("SYS_WRITE", f"ldr r1, ={RAM_END - 4:#x}", RAM_END),                     # block runs off RAM
+    ("SYS_EXIT_EXTENDED", f"ldr r1, ={RAM_END - 4:#x}", RAM_END),
+    ("SYS_ELAPSED", "ldr r1, =0x00000100", 0x100),                           # flash is not writable
+])
+def test_semihosting_bad_pointers_are_firmware_faults(arm_prog, name, body, address):
+    from tinysim import api
+    from tinysim.engines.builtin._semihost import NAMES
+    op = {v: k for k, v in NAMES.items()}[name]
+    elf = arm_prog(f"{body}\n movs r0, #{op:#x}\n bkpt 0xab\n")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert r.exit_reason == "fault", r
+    assert r.fault.kind == "semihosting-bad-pointer" and r.fault.address == address
+    assert r.fault.description.startswith(f"semihosting {name} at PC ")
+    assert "ram 0x20000000-0x20040000" in r.fault.description
+
+
+def test_unknown_semihosting_op_returns_minus_one(arm_prog):
+    from tinysim import api
+    # exit code = (r0 == -1) ? 0 : 7, through SYS_EXIT_EXTENDED
+    elf = arm_prog("""
+    movs r0, #0x99
+    bkpt 0xab
+    adds r0, r0, #1
+    beq exit_ok
+    ldr r1, =0x20000000
+    ldr r0, =0x20026
+    str r0, [r1]
+    movs r0, #7
+    str r0, [r1, #4]
+    movs r0, #0x20
+    bkpt 0xab
+""")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert (r.exit_reason, r.exit_code) == ("exit", 0)
+
+
+# == Cortex-M state ==================================================================================
+
+def test_bx_to_an_even_address_is_an_invstate_usage_fault(arm_prog):
+    """On silicon (and QEMU) BX with bit 0 clear leaves Thumb state: the next instruction raises
+    UsageFault INVSTATE, escalated to HardFault when UsageFault is disabled."""
+    from tinysim import api
+    elf = arm_prog("""
+    ldr r0, =target
+    bic r0, r0, #1
+    bx r0
+    .thumb_func
+target:
+    b exit_ok
+""")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert r.exit_reason == "fault", (r.exit_reason, r.detail)
+    assert "CFSR.INVSTATE" in r.fault.decoded and "HFSR.FORCED" in r.fault.decoded

@@ -12,6 +12,7 @@ from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
 from unicorn import arm_const as A
 
 from ..base import Fault, StopInfo
+from . import _native as N
 from . import _semihost
 from ._core import CoreBase
 
@@ -111,6 +112,13 @@ class SysTick:
             self.start = now
             self.countflag = False
             self._arm(now)
+
+
+class _InvState(UcError):
+    """UC_ERR_INSN_INVALID met with EPSR.T clear: INVSTATE, not an undefined instruction."""
+
+    def __init__(self):
+        super().__init__(UC_ERR_INSN_INVALID)
 
 
 class CortexM(CoreBase):
@@ -587,7 +595,44 @@ class CortexM(CoreBase):
                                    "illegal-instruction" if intno == EXCP_UDEF else "hardfault")
         return self.take_fault(6, 1 << 16, pc, None, "illegal-instruction")
 
+    def thumb_clear(self) -> bool:
+        """EPSR.T is 0: a BX/BLX/POP/LDR to PC with bit 0 clear left Thumb state, which
+        M-profile cores do not have."""
+        return not self.uc.reg_read(A.UC_ARM_REG_XPSR) >> 24 & 1
+
+    def after_run(self, err, stop_bits, requested):
+        if err is not None and err.errno == UC_ERR_INSN_INVALID and self.thumb_clear():
+            err = _InvState()
+        # The engine's own PC writes (exception entry and return, hooks) clear EPSR.T too; only
+        # a firmware branch that can interwork, ending the last block, means Arm state.
+        plain = err is None and self.intr is None and self._interworking_branch_last()
+        stop = super().after_run(err, stop_bits, requested)
+        if stop is None and plain and self.thumb_clear():
+            # Unicorn stopped between the branch and its target (a new block): resuming with
+            # PC|1 would run the target as Thumb. On silicon the target raises INVSTATE.
+            return self.take_fault(6, 1 << 17, self.pc(), None, "invalid-state")
+        return stop
+
+    def _interworking_branch_last(self) -> bool:
+        c = self.m.counter
+        if not c.hdr[N.LAST_SIZE]:
+            return False
+        last = self.m.current_block().insns
+        if not last:
+            return False
+        i = last[-1]
+        return i.name in ("bx", "blx") or (i.name in ("pop", "ldr", "ldm", "ldmia", "ldmdb", "ldr.w", "pop.w",
+                                                        "ldm.w", "ldmia.w") and "pc" in self._operands(i))
+
+    def _operands(self, i) -> str:
+        try:
+            return next(self.m.decoder.disasm(self.m.read(i.addr, i.size), i.addr)).op_str
+        except (StopIteration, UcError):
+            return ""
+
     def on_error(self, err: UcError, pc: int, unmapped) -> StopInfo | None:
+        if isinstance(err, _InvState):
+            return self.take_fault(6, 1 << 17, pc, None, "invalid-state")
         if err.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED):
             kind, addr, _ = unmapped or ({UC_ERR_READ_UNMAPPED: "read", UC_ERR_WRITE_UNMAPPED: "write"}
                                          .get(err.errno, "fetch"), pc, 4)
@@ -636,6 +681,8 @@ class CortexM(CoreBase):
                 "stack-overflow": "stack overflow: SP ran below the stack region" +
                 (f" (access at {addr:#010x})" if addr is not None else ""),
                 "hardfault": "invalid state (Thumb bit clear or bad EXC_RETURN)",
+                "invalid-state": "branch to an even address: EPSR.T clear, Arm state does not exist on "
+                                 "M-profile (BX/BLX/POP/LDR PC need bit 0 set for Thumb)",
                 "divide-by-zero": "integer divide by zero (CCR.DIV_0_TRP)"}.get(kind, kind)
         decoded = tuple(f"CFSR.{n}" for b, n in sorted(CFSR_BITS.items()) if self.cfsr >> b & 1) + \
             tuple(f"HFSR.{n}" for b, n in sorted(HFSR_BITS.items()) if self.hfsr >> b & 1)

@@ -810,7 +810,7 @@ class LiveSession:
                     v_anchor, w_anchor = self._anchor
                     target = v_anchor + (now - w_anchor) * self.speed
                     behind = target - self.virtual_time_s
-                    if behind > 0.5 * self.speed:          # cannot keep up: do not burst to catch up
+                    if behind > 0.25 * self.speed:         # cannot keep up: do not burst to catch up
                         self._anchor = (self.virtual_time_s, now)
                         behind = 0.05 * self.speed
                     if behind <= 0:

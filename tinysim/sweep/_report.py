@@ -108,7 +108,7 @@ def plots(rep: dict) -> dict[str, bytes]:
             for dd in r["score"]["detections"]:
                 c = {"hit": _OK, "wrong": _WARN, "duplicate": _GREY}.get(dd["kind"], _BAD)
                 ax.plot(dd["t_s"], y, "v", color=c, markersize=8)
-        ax.set_yticks(range(len(runs)), [f"seed {r['seed']}" for r in runs])
+        ax.set_yticks(range(len(runs)), [f"run {r['index']}, seed {r['seed']}" for r in runs])
         ax.invert_yaxis()
         ax.set_xlabel("virtual time (s): bars = drawn events (green hit, orange wrong, red missed), "
                       "triangles = detections")

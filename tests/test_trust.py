@@ -613,3 +613,15 @@ target:
     r = api.run("nano33ble", elf, max_time_s=0.01)
     assert r.exit_reason == "fault", (r.exit_reason, r.detail)
     assert "CFSR.INVSTATE" in r.fault.decoded and "HFSR.FORCED" in r.fault.decoded
+
+
+def test_stack_symbols_outside_ram_are_a_clear_error(arm_prog, tmp_path):
+    elf = arm_prog("", extra="""
+    .global __StackLimit, __StackTop
+    .set __StackLimit, 0x30000000
+    .set __StackTop, 0x30001000
+""")
+    p = tinysim("run", "-p", "nano33ble", "-f", elf)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "stack symbols __StackLimit=0x30000000 and __StackTop=0x30001000 lie outside the RAM of platform " \
+           "nano33ble (ram 0x20000000-0x2003ffff)" in p.stderr

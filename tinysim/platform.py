@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from ._yaml import KeyPath, YamlDocument, dotted_path, load_yaml
-from .errors import PlatformError, Problem
+from .errors import FirmwareError, PlatformError, Problem
 
 __all__ = [
     "MemoryRegion",
@@ -270,6 +270,18 @@ class Platform:
     def chip_peripherals(self) -> tuple["ChipPeripheral", ...]:
         """Every peripheral of the chip's memory map (platforms/chips/<chip>.yaml), if known."""
         return chip_table(self.chip, Path(self.source).parent) if self.chip else ()
+
+    def check_stack(self, firmware: str, names: tuple[str, str], lo: int, hi: int) -> None:
+        """The stack the ELF's symbols describe must lie in one RAM region (it is painted
+        before boot to measure its peak)."""
+        r = self.region_at(lo)
+        if r is None or r.kind != "ram" or hi > r.end:
+            rams = ", ".join(f"{m.name} {_rng(m.base, m.size)}" for m in self.memory if m.kind == "ram")
+            raise FirmwareError(
+                f"{firmware}: stack symbols {names[0]}={lo:#010x} and {names[1]}={hi:#010x} lie outside the "
+                f"RAM of platform {self.name} ({rams})",
+                hint="check the linker script's stack placement against the platform's memory map, "
+                     "or build the firmware for this board")
 
     def unmodelled_at(self, addr: int) -> str | None:
         """'TIMER0 (0x40008000-0x40008fff) is a peripheral of the nRF52840 that tinysim does not

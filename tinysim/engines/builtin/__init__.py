@@ -149,6 +149,7 @@ class Machine:
                                  ("__StackLimit", "__StackTop")):
             lo, hi = fw.symbol(lo_name), fw.symbol(hi_name)
             if lo is not None and hi is not None and hi > lo:
+                self.platform.check_stack(str(fw.path), (lo_name, hi_name), lo, hi)
                 return lo, hi
         return None
 

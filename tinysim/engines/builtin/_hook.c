@@ -6,7 +6,8 @@
  * layout constants are mirrored in _native.py; keep both in step.
  *
  * Block hook: exact instruction counts and estimated cycles per executed translated block.
- *   header | pending blocks | per-slot tables (icount, cycles, block size, flags, accumulators)
+ *   header | pending blocks | one record per slot (icount, cycles, block size, flags,
+ *   accumulated instructions, accumulated cycles): a block touches one cache line of them.
  * A slot is a 2-byte granule of a code region (Thumb and RVC instructions are 2-byte
  * aligned). Unicorn checks for a stop request right after the block hook returns: a block
  * the hook stops at does NOT execute, so it is counted only when it is let run.
@@ -26,8 +27,8 @@ typedef uint64_t (*mmio_read_fn)(void *uc, uint64_t offset, unsigned size, void 
 enum { INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH,
        EMU_STOP };
 enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0 + 2 * MAX_PEND };
-/* Tables, each NSLOTS long, after the header. */
-enum { T_ICNT, T_CYC, T_BSIZE, T_FLAGS, T_ACC_I, T_ACC_C };
+/* Fields of a slot's record; records start at TABLES0. */
+enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 /* STOP bits: why the hook asked Unicorn to stop. */
 enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8 };
 /* Per-block FLAGS bits. */
@@ -36,10 +37,8 @@ enum { FLAG_SPIN = 1, FLAG_WATCH = 2 };
 static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     int64_t *st = (int64_t *)user;
-    const int64_t nslots = st[NSLOTS];
-    int64_t *tab = st + TABLES0;
     const int64_t a = (int64_t)addr;
-    int64_t slot = -1, fl, ni, nc;
+    int64_t slot = -1, fl, ni, nc, *rec = NULL;
 
     if (st[CYCLES] >= st[DEADLINE]) {
         st[STOP] |= STOP_DEADLINE;
@@ -53,7 +52,9 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
             break;
         }
     }
-    if (slot < 0 || tab[T_BSIZE * nslots + slot] != (int64_t)size || tab[T_ICNT * nslots + slot] <= 0) {
+    if (slot >= 0)
+        rec = st + TABLES0 + slot * N_FIELDS;
+    if (rec == NULL || rec[F_BSIZE] != (int64_t)size || rec[F_ICNT] <= 0) {
         /* First sight of this block (or of this size of it): Python decodes it first. */
         const int64_t n = st[NPEND];
         if (n < MAX_PEND) {
@@ -65,18 +66,18 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
         return;
     }
-    fl = tab[T_FLAGS * nslots + slot];
+    fl = rec[F_FLAGS];
     if (fl & FLAG_SPIN) {
         st[STOP] |= STOP_SPIN;
         ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
         return;
     }
-    ni = tab[T_ICNT * nslots + slot];
-    nc = tab[T_CYC * nslots + slot];
+    ni = rec[F_ICNT];
+    nc = rec[F_CYC];
     st[INSNS] += ni;
     st[CYCLES] += nc;
-    tab[T_ACC_I * nslots + slot] += ni;
-    tab[T_ACC_C * nslots + slot] += nc;
+    rec[F_ACC_I] += ni;
+    rec[F_ACC_C] += nc;
     st[LAST_ADDR] = a;
     st[LAST_SIZE] = size;
     st[BLOCKS] += 1;

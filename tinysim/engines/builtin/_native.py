@@ -3,7 +3,7 @@
 Python never runs per executed block. The hook is C (``_hook.c``, compiled at install time)
 registered with Unicorn directly; it reads and writes one shared int64 array:
 
-    header | pending blocks | per-slot tables (icount, cycles, block size, flags, accumulators)
+    header | pending blocks | per-slot records (icount, cycles, block size, flags, accumulators)
 
 A *slot* is a 2-byte granule of a code region (Thumb and RVC instructions are 2-byte
 aligned). A block's costs are known once Python has decoded it; the first time a block
@@ -25,7 +25,8 @@ MAX_REGIONS = 5
 PEND0 = 32            # pending (addr, size) pairs
 MAX_PEND = 64
 TABLES0 = PEND0 + 2 * MAX_PEND
-N_TABLES = 6          # ICNT, CYC, BSIZE, FLAGS, ACC_I, ACC_C
+N_TABLES = 6          # fields of a slot's record: ICNT, CYC, BSIZE, FLAGS, ACC_I, ACC_C
+N_CODE = 4            # the first N_CODE fields describe code; the rest are counts
 
 # STOP bits: why the hook asked Unicorn to stop.
 STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH = 1, 2, 4, 8
@@ -69,8 +70,10 @@ class BlockCounter:
             self.hdr[REGION0 + 3 * r: REGION0 + 3 * r + 3] = (base, size, first)
             self.regions.append((base, size, first))
             first += (size + 1) >> 1
-        t = [self.buf[TABLES0 + i * nslots: TABLES0 + (i + 1) * nslots] for i in range(N_TABLES)]
-        self.icnt, self.cyc, self.bsize, self.flags, self.acc_i, self.acc_c = t
+        # One record per slot, so the hook touches one cache line per block; the names
+        # below are strided views of one field across all records.
+        self.records = self.buf[TABLES0:].reshape(nslots, N_TABLES)
+        self.icnt, self.cyc, self.bsize, self.flags, self.acc_i, self.acc_c = self.records.T
         self._handle = None
 
     def attach(self, uc) -> None:
@@ -100,6 +103,13 @@ class BlockCounter:
             if first <= slot < first + ((size + 1) >> 1):
                 return base + 2 * (slot - first)
         raise IndexError(slot)
+
+    def restore_counts(self, saved: np.ndarray) -> None:
+        """Counters and accumulators from a snapshot; the code descriptions stay (they
+        describe code, not state)."""
+        code = self.records[:, :N_CODE].copy()
+        self.buf[:] = saved
+        self.records[:, :N_CODE] = code
 
     # -- header accessors -------------------------------------------------------------
     def take_pending(self) -> list[tuple[int, int]]:

@@ -625,3 +625,21 @@ def test_stack_symbols_outside_ram_are_a_clear_error(arm_prog, tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "stack symbols __StackLimit=0x30000000 and __StackTop=0x30001000 lie outside the RAM of platform " \
            "nano33ble (ram 0x20000000-0x2003ffff)" in p.stderr
+
+
+@pytest.mark.parametrize("access, kind", [("str r0, [r1]", "write"), ("ldr r0, [r1]", "read")])
+def test_ram_past_its_declared_end_faults_despite_page_rounding(arm_prog, tmp_path, access, kind):
+    """A 10 KB RAM is mapped as 12 KB of pages: the last 2 KB must still fault."""
+    from tinysim import api
+    plat = (REPO / "platforms" / "nano33ble.yaml").read_text().replace(
+        "{name: ram,   kind: ram,   base: 0x20000000, size: 256K}", "{name: ram,   kind: ram,   base: 0x20000000, size: 10K}")
+    assert "size: 10K" in plat
+    (tmp_path / "small.yaml").write_text(plat)
+    inside = arm_prog(f"ldr r1, ={0x20000000 + 10 * 1024 - 4:#x}\n {access}\n")
+    assert api.run(tmp_path / "small.yaml", inside, max_time_s=0.01).exit_reason == "exit"
+    past = arm_prog(f"ldr r1, ={0x20000000 + 10 * 1024:#x}\n {access}\n")
+    r = api.run(tmp_path / "small.yaml", past, max_time_s=0.01)
+    assert r.exit_reason == "fault" and r.fault.address == 0x20002800
+    assert f"{kind} of unmapped address 0x20002800" in r.fault.description or \
+        f"{kind} to unmapped address 0x20002800" in r.fault.description
+    assert r.fault.function == "Reset_Handler+0x2"           # the accessing instruction, not the next

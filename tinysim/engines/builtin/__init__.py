@@ -22,6 +22,7 @@ from ...timing import load_timing
 from ..base import Capabilities, Counters, Engine, Fault, StopInfo
 from . import _native as N
 from ._decode import Block, DecodeCache, Decoder
+from ._memguard import guard_tail
 from .peripherals import create as create_peripheral
 
 PAINT = 0xA5                 # stack paint byte
@@ -94,6 +95,7 @@ class Machine:
                 buf[:] = 0xFF                      # erased flash
             self.mem[r.name] = buf
             self.uc.mem_map_ptr(r.base, size, 7, buf.ctypes.data)
+            guard_tail(self, r.base, r.size, size)        # page rounding: the rest must fault
 
     def _code_regions(self) -> list[tuple[int, int]]:
         # Code can run from flash (where the ELF put it) and from any RAM.

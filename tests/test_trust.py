@@ -594,6 +594,7 @@ def test_unknown_semihosting_op_returns_minus_one(arm_prog):
 """)
     r = api.run("nano33ble", elf, max_time_s=0.01)
     assert (r.exit_reason, r.exit_code) == ("exit", 0)
+    assert r.notes == ("semihosting op 0x99 not supported, called 1 time",)
 
 
 # == Cortex-M state ==================================================================================
@@ -643,3 +644,28 @@ def test_ram_past_its_declared_end_faults_despite_page_rounding(arm_prog, tmp_pa
     assert f"{kind} of unmapped address 0x20002800" in r.fault.description or \
         f"{kind} to unmapped address 0x20002800" in r.fault.description
     assert r.fault.function == "Reset_Handler+0x2"           # the accessing instruction, not the next
+
+
+# == streams that do not fit their sensor ===========================================================
+
+def test_csv_missing_a_column_says_which(fw, tmp_path):
+    (tmp_path / "a.csv").write_text("t,ax_g,ay_g\n0,0,0\n0.01,0.1,0\n0.02,0.2,0\n")
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'imu')}\nduration: 50ms\n"
+                            "streams:\n  - {sensor: imu, channel: accel, file: a.csv}\n")
+    p = tinysim("run", f)
+    assert p.returncode == 2 and "Traceback" not in p.stdout + p.stderr and "IndexError" not in p.stdout
+    assert f"{f}:5: streams[0]: accel needs 3 data columns (x, y, z); a.csv has 2: ax, ay" in p.stderr
+
+
+def test_stereo_wav_into_the_microphone_is_refused_with_a_hint(fw, tmp_path):
+    import wave
+    with wave.open(str(tmp_path / "st.wav"), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 2 * 1600)
+    f = _scenario(tmp_path, f"platform: nano33ble\nfirmware: {fw('nano33ble', 'mic')}\nduration: 50ms\n"
+                            "streams:\n  - {sensor: mic, channel: pcm, file: st.wav}\n")
+    r = run_scenario(f)
+    assert r.error_kind == "config"
+    assert "pcm needs 1 data column (one); st.wav has 2" in r.error and "columns:" in r.error

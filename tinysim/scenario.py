@@ -18,6 +18,8 @@ from .errors import Problem, ScenarioError, TinysimError
 
 # Units each sensor channel takes, so streams in other units are converted first.
 CHANNEL_UNITS = {"accel": "g", "gyro": "dps", "pcm": "pcm"}
+# Columns each sensor channel reads per sample (x, y, z for motion; one for audio).
+CHANNEL_COLUMNS = {"accel": 3, "gyro": 3, "pcm": 1}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|ms|us|min)?\s*$")
 
 
@@ -312,6 +314,14 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     else:
         stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
         stream = stream.to_unit(unit)
+    need = CHANNEL_COLUMNS[s.channel]
+    if stream.n_channels != need:
+        where = s.file or "the generator"
+        raise ScenarioError(f"{sc.doc.file}: streams[{i}] cannot feed {s.sensor}.{s.channel}", [Problem(
+            sc.doc.file, sc.doc.line(("streams", i, "file" if s.file else "generate")), f"streams[{i}]",
+            f"{s.channel} needs {need} data column{'s' if need > 1 else ''} "
+            f"({'x, y, z' if need == 3 else 'one'}); {where} has {stream.n_channels}: {', '.join(stream.channels)}")],
+            hint="add the missing columns to the recording, or pick them with `columns: [...]`")
     return stream.data, stream.rate_hz
 
 

@@ -688,4 +688,6 @@ class BuiltinEngine(Engine):
         if getattr(core, "_div_hooked", False):
             notes.append("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
                          "(counts stay exact; emulation is slower)")
+        from ._semihost import notes as semihost_notes
+        notes += semihost_notes(self.m)             # calls the firmware made that tinysim lacks
         return tuple(notes)

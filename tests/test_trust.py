@@ -669,3 +669,18 @@ def test_stereo_wav_into_the_microphone_is_refused_with_a_hint(fw, tmp_path):
     r = run_scenario(f)
     assert r.error_kind == "config"
     assert "pcm needs 1 data column (one); st.wav has 2" in r.error and "columns:" in r.error
+
+
+def test_model_with_a_firmware_that_does_not_run_models_is_an_error(fw):
+    p = tinysim("run", "-p", "nano33ble", "-m", REPO / "models" / "magic_wand.tflite", "-f", fw("nano33ble", "hello"))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "without running the model: the firmware has no tsrt_results struct" in p.stderr
+
+
+def test_nan_input_for_an_int8_model_is_refused(tmp_path):
+    import numpy as np
+    x = np.full((1, 64, 3), np.nan, dtype=np.float32)          # the magic wand model takes int8
+    np.save(tmp_path / "x.npy", x)
+    p = tinysim("run", "-p", "nano33ble", "-m", REPO / "models" / "magic_wand.tflite", "-i", tmp_path / "x.npy")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "dtype float32, but the model's input is int8" in p.stderr

@@ -267,7 +267,8 @@ int tsrt_eval_conv_opt(tsrt_model *m, tsrt_op *op) {
   p.K = f_h * p.f_w * p.in_d;
   p.dil_h = d->dil_h; p.dil_w = d->dil_w;
   p.off = -d->in_zp;
-  use_patch = p.K <= PATCH_MAX && p.in_d < 8 && p.K > p.in_d;
+  /* gathering costs per pixel, so it pays only across enough output channels */
+  use_patch = p.K <= PATCH_MAX && p.in_d < 8 && p.K > p.in_d && out_d >= 8;
   w = (const int8_t *)f->data;
   for (bt = 0; bt < batches; bt++) {
     int8_t *o = (int8_t *)out->data + (size_t)bt * out_h * out_w * out_d;
@@ -384,6 +385,29 @@ int tsrt_eval_dwconv_opt(tsrt_model *m, tsrt_op *op) {
               for (r = 0; r < 4; r++) o[c + r] = outc(&q, acc[r], c + r);
             }
           }
+        }
+#else
+        /* 4 channels per pass: the tap loop's pointer steps and branches
+         * are shared by 4 multiply-accumulates */
+        for (; c + 4 <= ch; c += 4) {
+          const int8_t *xp = x0 + c, *wp = w0 + c;
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, fy, fx;
+          for (fy = fy0; fy < fy1; fy++) {
+            for (fx = nfx; fx > 0; fx--) {
+              a0 += (xp[0] + off) * wp[0];
+              a1 += (xp[1] + off) * wp[1];
+              a2 += (xp[2] + off) * wp[2];
+              a3 += (xp[3] + off) * wp[3];
+              xp += xstep;
+              wp += ch;
+            }
+            xp += xrow;
+            wp += wrow;
+          }
+          o[c] = outc(&q, a0, c);
+          o[c + 1] = outc(&q, a1, c + 1);
+          o[c + 2] = outc(&q, a2, c + 2);
+          o[c + 3] = outc(&q, a3, c + 3);
         }
 #endif
         for (; c < ch; c++) {

@@ -674,7 +674,7 @@ def test_stereo_wav_into_the_microphone_is_refused_with_a_hint(fw, tmp_path):
 def test_model_with_a_firmware_that_does_not_run_models_is_an_error(fw):
     p = tinysim("run", "-p", "nano33ble", "-m", REPO / "models" / "magic_wand.tflite", "-f", fw("nano33ble", "hello"))
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert "without running the model: the firmware has no tsrt_results struct" in p.stderr
+    assert "does not run models: it has no tsrt_results struct and no tsrt runtime" in p.stderr
 
 
 def test_nan_input_for_an_int8_model_is_refused(tmp_path):

@@ -354,13 +354,12 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
                   arena_peak_bytes=arena_peak, stack_peak_bytes=run.stack_peak_bytes,
                   model_flash_bytes=len(model), code_flash_bytes=run.flash_bytes, ops=tuple(ops),
                   op_types=types, kernels=variant)
-    if results is None and not marks and eng.capabilities.function_watch:
-        # Neither a results struct nor a single operator: this ELF does not run models.
-        raise ModelError(f"{fw_path}: ran {run.virtual_time_s:g} s without running the model: the firmware has no "
-                         "tsrt_results struct and never reached an operator (tsrt_op_marker)",
+    if results is None and not marks and fw.symbol("tsrt_op_marker") is None:
+        # Neither a results struct nor the runtime: this ELF cannot run the model it was given.
+        raise ModelError(f"{fw_path}: does not run models: it has no tsrt_results struct and no tsrt "
+                         "runtime (tsrt_op_marker), so the model partition is never read",
                          hint="omit --firmware to use the prebuilt inference firmware, or give an "
-                         "application linked with firmware/runtime (and a --max-time long enough for "
-                         "one inference)")
+                         "application linked with firmware/runtime")
     if results is None:
         # An application firmware (it takes its inputs from sensors): profile and memory only.
         return run, InferenceReport(model=str(model_path), inputs_source="firmware", outputs=(),

@@ -109,8 +109,14 @@ def test_decode_cache_serves_the_next_run(fw, tmp_path, monkeypatch):
     real = _decode.Decoder.decode
     monkeypatch.setattr(_decode.Decoder, "decode", lambda self, code, addr: decoded.append(addr) or
                         real(self, code, addr))
+    from tinysim.engines.builtin import _native
+    stops = []
+    take = _native.BlockCounter.take_stop
+    monkeypatch.setattr(_native.BlockCounter, "take_stop", lambda self: stops.append(take(self)) or stops[-1])
     again = api.run("nano33ble", fw("nano33ble", "hello"))
     assert decoded == []                                 # every block came from the cache
+    # and went into the native tables up front: the hook never stopped to ask for one
+    assert stops and not any(bits & _native.STOP_NEWBLOCK for bits in stops)
     assert (again.instructions, again.cycles, again.uart) == (first.instructions, first.cycles, first.uart)
     monkeypatch.setenv("TINYSIM_CACHE", "off")
     api.run("nano33ble", fw("nano33ble", "hello"))

@@ -83,6 +83,7 @@ class Machine:
         self._load(firmware)
         self.stack_region = self._stack_region()
         self._paint_stack()
+        self._install_cached_blocks()
         self.core.reset()
 
     # -- memory ---------------------------------------------------------------------------
@@ -353,6 +354,22 @@ class Machine:
         c.cyc[slot] = b.cycles
         c.bsize[slot] = b.size
         c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0)
+
+    def _install_cached_blocks(self):
+        """Blocks an earlier run of this image decoded go straight into the native tables,
+        so the hook does not stop for each of them again. Only code whose bytes are in
+        memory now (the ELF's) qualifies; a block Unicorn cuts differently this run still
+        stops the hook (it checks the size) and is decoded then."""
+        for (addr, code), b in self.decode_cache.blocks.items():
+            if self.counter.slot(addr) < 0:
+                continue
+            try:
+                if self.read(addr, len(code)) != code:
+                    continue
+            except UcError:
+                continue
+            self.blocks[(addr, b.size)] = b
+            self._install_block(b)
 
     def install_pending(self):
         """Decode the blocks the native hook met for the first time (they have not run yet)."""

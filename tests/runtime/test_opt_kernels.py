@@ -19,7 +19,7 @@ pytest.importorskip("tflite_micro", reason="tflite-micro (reference + schema) is
 from tsrt_harness import RUNTIME, tflm_run, tsrt_exec  # noqa: E402
 
 from tinysim import inference  # noqa: E402
-from tinysim.bench_models import dscnn_kws_shapes  # noqa: E402
+from tinysim.bench_models import MLPERF_SHAPES, dscnn_kws_shapes  # noqa: E402
 from tinysim.errors import ModelError  # noqa: E402
 from tinysim.model_corpus import (CASES, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, conv_case,  # noqa: E402
                                   fc_case, pool_case)
@@ -176,6 +176,23 @@ def test_dscnn_kws_shapes_beats_published_cmsis_nn(tmp_path):
     assert opt.outputs == ref.outputs
 
 
+# MACs from the layer shapes (DS-CNN: 320,000 + 4 x (72,000 + 512,000) + 768, etc.) and
+# TFLM+CMSIS-NN's published cycles for the same models (MLPerf Tiny v0.5, NUCLEO-L4R5ZI)
+SHAPES = {"mobilenet_vww_shapes": (7_489_664, 72.1e6), "resnet8_ic_shapes": (12_501_632, 84.5e6),
+          "autoencoder_ad_shapes": (264_192, 1.21e6)}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_mlperf_shapes_bit_exact_and_under_published_cmsis_nn(tmp_path, name):
+    build = {n: f for n, f, _ in MLPERF_SHAPES}[name]
+    macs, published = SHAPES[name]
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(build())
+    assert sum(inference.count_macs(model.read_bytes()).values()) == macs
+    opt = _board_run("nano33ble", model, None, "opt")
+    assert opt.cycles_per_inference < published, (opt.cycles_per_inference, published)
+
+
 def test_kernel_variant_is_validated():
     with pytest.raises(ModelError, match="unknown kernel variant 'fast'"):
         inference.prebuilt_firmware("nano33ble", "fast")
@@ -216,3 +233,26 @@ def test_shipped_variants_match_a_fresh_build(tmp_path, board):
         assert fresh.kernels == shipped.kernels == variant
         assert fresh.outputs == shipped.outputs
         assert [o.instructions for o in fresh.ops] == [o.instructions for o in shipped.ops]
+
+
+def test_published_figures_follow_the_mlperf_file_names():
+    from tinysim.bench_models import published_cmsis_nn
+    assert published_cmsis_nn("kws_ref_model.tflite") == ("KWS DS-CNN", 21.8e6)
+    assert published_cmsis_nn("vww_96_int8.tflite") == ("VWW MobileNet", 72.1e6)
+    assert published_cmsis_nn("pretrainedResnet_quant.tflite") == ("IC ResNet-8", 84.5e6)
+    assert published_cmsis_nn("ad01_int8.tflite") == ("AD autoencoder", 1.21e6)
+    assert published_cmsis_nn("magic_wand.tflite") is None
+
+
+def test_bench_kernels_table_and_missing_mlperf_file(tmp_path):
+    import sys
+    p = subprocess.run([sys.executable, "-m", "tinysim.bench_models", "--kernels",
+                        str(REPO / "models" / "anomaly.tflite")], capture_output=True, text=True, cwd=REPO)
+    assert p.returncode == 0, p.stderr
+    rows = [line.split() for line in p.stdout.splitlines()[1:]]
+    assert [r[:2] for r in rows] == [["anomaly.tflite", "nano33ble"], ["anomaly.tflite", "hifive1"]]
+    assert all(r[2] == "320" and r[-1] == "yes" for r in rows)
+    missing = tmp_path / "kws_ref_model.tflite"
+    p = subprocess.run([sys.executable, "-m", "tinysim.bench_models", "--kernels", "--mlperf", str(missing)],
+                       capture_output=True, text=True, cwd=REPO)
+    assert p.returncode != 0 and "no such file" in p.stderr and "Traceback" not in p.stderr

@@ -46,14 +46,21 @@ static outq outq_of(const nn_data *d, const tsrt_tensor *b) {
  * SaturatingRoundingDoublingHighMul cannot occur, and its nudge-then-truncate
  * division by 2^31 equals (ab + 2^30) >> 31 for both signs of ab), then the
  * output offset and the activation clamp. */
+static inline int32_t srdhm_nosat(int32_t a, int32_t qm) {
+  return (int32_t)(((int64_t)a * qm + ((int64_t)1 << 30)) >> 31);
+}
+
 static inline int8_t requant(int32_t acc, int32_t qm, int32_t shift,
                              int32_t zp, int32_t lo, int32_t hi) {
-  const int left = shift > 0 ? shift : 0;
-  const int right = shift > 0 ? 0 : -shift;
-  const int64_t ab = (int64_t)tsrt_shl32(acc, left) * qm;
-  int32_t r = tsrt_rdbpot((int32_t)((ab + ((int64_t)1 << 30)) >> 31), right);
+  int32_t r;
+  /* multipliers below 1 (right shifts) are the common case: keep it inline */
+  if (__builtin_expect(shift > 0, 0))
+    r = srdhm_nosat(tsrt_shl32(acc, shift), qm);
+  else
+    r = tsrt_rdbpot(srdhm_nosat(acc, qm), -shift);
   r += zp;
-  return (int8_t)(r < lo ? lo : (r > hi ? hi : r));
+  r = r < lo ? lo : r;
+  return (int8_t)(r > hi ? hi : r);
 }
 
 static inline int8_t outc(const outq *q, int32_t acc, int32_t c) {
@@ -108,8 +115,9 @@ static void tap_range(int32_t i0, int32_t dil, int32_t n_in, int32_t f,
 /* acc[r] += sum over k < n of (x[k] + off) * w[r * K + k]: n inputs against
  * weight rows K apart (4 rows, or 1). */
 
-static void mac1x4(const int8_t *x, const int8_t *w, int32_t K, int32_t n,
-                   int32_t off, int32_t acc[4]) {
+static inline __attribute__((always_inline)) void mac1x4_i(
+    const int8_t *x, const int8_t *w, int32_t K, int32_t n, int32_t off,
+    int32_t acc[4]) {
   const int8_t *w0 = w, *w2 = w + 2 * K;
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], j, rem = n;
 #if OPT_ARM_DSP
@@ -177,6 +185,11 @@ static void mac1x4(const int8_t *x, const int8_t *w, int32_t K, int32_t n,
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
+static void mac1x4(const int8_t *x, const int8_t *w, int32_t K, int32_t n,
+                   int32_t off, int32_t acc[4]) {
+  mac1x4_i(x, w, K, n, off, acc);
+}
+
 static int32_t mac1(const int8_t *x, const int8_t *w, int32_t n, int32_t off,
                     int32_t acc) {
   int32_t j = 0;
@@ -190,6 +203,28 @@ static int32_t mac1(const int8_t *x, const int8_t *w, int32_t n, int32_t off,
 #endif
   for (; j < n; j++) acc += w[j] * (x[j] + off);
   return acc;
+}
+
+/* Every output channel of one contiguous input vector x (K values), 4 per
+ * pass: a fully-connected row, a 1x1 convolution's pixel, a gathered patch.
+ * ms: multiplier stride (1 per-channel, 0 per-tensor); biases per channel. */
+static void gemm_row(const int8_t *x, const int8_t *w, int32_t K, int32_t n_oc,
+                     int32_t off, const outq *oq, int32_t ms, int8_t *o) {
+  const outq q = *oq;
+  int32_t oc;
+  for (oc = 0; oc + 4 <= n_oc; oc += 4) {
+    int32_t acc[4] = {0, 0, 0, 0};
+    mac1x4_i(x, w + (size_t)oc * K, K, K, off, acc);
+    /* unrolled so the accumulators stay in registers */
+#define OUT(r)                                                                 \
+  o[oc + r] = requant(acc[r] + (q.bias ? q.bias[oc + r] : 0),                  \
+                      q.mult[(oc + r) * ms], q.shift[(oc + r) * ms], q.zp, q.lo, q.hi)
+    OUT(0); OUT(1); OUT(2); OUT(3);
+#undef OUT
+  }
+  for (; oc < n_oc; oc++)
+    o[oc] = requant(mac1(x, w + (size_t)oc * K, K, off, 0) + (q.bias ? q.bias[oc] : 0),
+                    q.mult[oc * ms], q.shift[oc * ms], q.zp, q.lo, q.hi);
 }
 
 /* ------------------------------------------------------------ CONV_2D */
@@ -253,7 +288,7 @@ int tsrt_eval_conv_opt(tsrt_model *m, tsrt_op *op) {
   const nn_data *d = (const nn_data *)op->data;
   int32_t batches, in_h, f_h, out_h, out_w, out_d, bt, oy, ox, oc;
   int8_t patch[PATCH_MAX];
-  int use_patch;
+  int use_patch, one_by_one;
   const int8_t *w;
   pix p;
   outq q;
@@ -269,6 +304,8 @@ int tsrt_eval_conv_opt(tsrt_model *m, tsrt_op *op) {
   p.off = -d->in_zp;
   /* gathering costs per pixel, so it pays only across enough output channels */
   use_patch = p.K <= PATCH_MAX && p.in_d < 8 && p.K > p.in_d && out_d >= 8;
+  /* a 1x1 filter never overlaps padding: each pixel's inputs are one row */
+  one_by_one = f_h == 1 && p.f_w == 1;
   w = (const int8_t *)f->data;
   for (bt = 0; bt < batches; bt++) {
     int8_t *o = (int8_t *)out->data + (size_t)bt * out_h * out_w * out_d;
@@ -295,6 +332,12 @@ int tsrt_eval_conv_opt(tsrt_model *m, tsrt_op *op) {
             }
           }
           p.patch = patch;
+        }
+        if (p.patch || one_by_one) {
+          const int8_t *xv = p.patch ? p.patch
+                                     : p.img + ((size_t)p.iy0 * p.in_w + p.ix0) * p.in_d;
+          gemm_row(xv, w, p.K, out_d, p.off, &q, 1, o);
+          continue;
         }
         for (oc = 0; oc + 4 <= out_d; oc += 4) {
           int32_t r;
@@ -442,18 +485,11 @@ int tsrt_prepare_fc_opt(tsrt_ctx *c, tsrt_op *op, int op_index) {
   return tsrt_prepare_fc(c, op, op_index);
 }
 
-/* Bias by output channel, multiplier by channel only when per-channel. */
-static inline int8_t fc_out(const outq *q, int32_t acc, int32_t oc, int32_t pc) {
-  const int32_t c = pc ? oc : 0;
-  if (q->bias) acc += q->bias[oc];
-  return requant(acc, q->mult[c], q->shift[c], q->zp, q->lo, q->hi);
-}
-
 int tsrt_eval_fc_opt(tsrt_model *m, tsrt_op *op) {
   const tsrt_tensor *in = tsrt_in(m, op, 0), *f = tsrt_in(m, op, 1);
   const tsrt_tensor *b = tsrt_in(m, op, 2), *out = tsrt_out(m, op, 0);
   const nn_data *d = (const nn_data *)op->data;
-  int32_t out_depth, K, batches, bt, oc, one_mult, one_shift, pc, off;
+  int32_t out_depth, K, batches, bt, one_mult, one_shift, pc, off;
   const int8_t *w;
   outq q;
   if (!fc_fast(m, op)) return tsrt_eval_fc(m, op);
@@ -473,17 +509,9 @@ int tsrt_eval_fc_opt(tsrt_model *m, tsrt_op *op) {
   off = -d->in_zp;
   batches = tsrt_elems(out) / out_depth;
   w = (const int8_t *)f->data;
-  for (bt = 0; bt < batches; bt++) {
-    const int8_t *x = (const int8_t *)in->data + (size_t)bt * K;
-    int8_t *o = (int8_t *)out->data + (size_t)bt * out_depth;
-    for (oc = 0; oc + 4 <= out_depth; oc += 4) {
-      int32_t acc[4] = {0, 0, 0, 0}, r;
-      mac1x4(x, w + (size_t)oc * K, K, K, off, acc);
-      for (r = 0; r < 4; r++) o[oc + r] = fc_out(&q, acc[r], oc + r, pc);
-    }
-    for (; oc < out_depth; oc++)
-      o[oc] = fc_out(&q, mac1(x, w + (size_t)oc * K, K, off, 0), oc, pc);
-  }
+  for (bt = 0; bt < batches; bt++)
+    gemm_row((const int8_t *)in->data + (size_t)bt * K, w, K, out_depth, off, &q, pc,
+             (int8_t *)out->data + (size_t)bt * out_depth);
   return TSRT_OK;
 }
 

@@ -684,3 +684,26 @@ def test_nan_input_for_an_int8_model_is_refused(tmp_path):
     p = tinysim("run", "-p", "nano33ble", "-m", REPO / "models" / "magic_wand.tflite", "-i", tmp_path / "x.npy")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "dtype float32, but the model's input is int8" in p.stderr
+
+
+# == findings of the fuzz campaigns (tests/fuzz), pinned ===========================================
+
+def test_control_character_in_yaml_is_a_problem_with_its_line(tmp_path):
+    from tinysim.platform import load_platform
+    from tinysim.errors import PlatformError
+    f = tmp_path / "b.yaml"
+    f.write_bytes(b"name: x\narch: arm\x00\n")
+    with pytest.raises(PlatformError) as e:
+        load_platform(f)
+    assert f"{f}:2: character 0x00 is not allowed in YAML" in str(e.value)
+
+
+def test_corrupt_wav_and_npy_headers_are_stream_errors(tmp_path):
+    from tinysim import streams
+    from tinysim.streams.stream import StreamError
+    (tmp_path / "z.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x00\x00"
+                                     b"\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00")
+    (tmp_path / "z.npy").write_bytes(b"\x93NUMPY\x01\x00v\x00z'descr': '<f8', }" + b" " * 100 + b"\n")
+    for name in ("z.wav", "z.npy"):
+        with pytest.raises(StreamError):
+            streams.load(tmp_path / name, rate_hz=100.0)

@@ -75,7 +75,13 @@ def load_yaml(path: str | Path, *, display: str | None = None,
 def parse_yaml(text: str, file: str = "<string>", *,
                error: type[ConfigError] = ConfigError) -> YamlDocument:
     """Parse YAML text; ``file`` names it in messages."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:   # a control character: refused before any parsing
+        line = text.count("\n", 0, e.position) + 1
+        raise error(f"{file}: invalid YAML", [Problem(file, line, "", f"character {e.character:#04x} is not "
+                                                      "allowed in YAML (printable text only)")],
+                    hint="remove the character; was a binary file given where YAML was expected?") from None
     try:
         node = loader.get_single_node()
         lines: dict[KeyPath, int] = {}

@@ -11,6 +11,8 @@ import csv
 import json
 import math
 import re
+import struct
+import tokenize
 import wave
 from pathlib import Path
 from typing import Sequence
@@ -296,10 +298,14 @@ def _load_wav(p: Path) -> Stream:
         with wave.open(str(p), "rb") as w:
             nch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             frames = w.readframes(n)
-    except (wave.Error, EOFError) as e:
+    # The wave module also fails with RuntimeError/struct.error/ValueError on a corrupt header.
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as e:
         raise StreamError(f"{p}: not a PCM WAV file ({e})",
                           hint="tinysim reads uncompressed PCM WAV (8/16/24/32-bit); convert "
                                "with e.g. `sox in.wav -b 16 -e signed-integer out.wav`") from None
+    if nch < 1 or rate < 1 or not 1 <= width <= 4:
+        raise StreamError(f"{p}: corrupt WAV header ({nch} channels, {rate} Hz, {8 * width}-bit samples)",
+                          hint="tinysim reads uncompressed PCM WAV (8/16/24/32-bit)")
     raw = np.frombuffer(frames, dtype=np.uint8)
     count = len(raw) // (width * nch)
     raw = raw[:count * width * nch]
@@ -347,7 +353,9 @@ def sidecar(p: Path) -> Path:
 def _load_npy(p: Path, rate_hz, unit) -> Stream:
     try:
         arr = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
+    # A corrupt header reaches numpy's literal parser: SyntaxError/TokenError; a shape that
+    # claims more than memory holds: MemoryError.
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, MemoryError, tokenize.TokenError) as e:
         raise StreamError(f"{p}: not a NumPy .npy array ({e})") from None
     if arr.dtype.kind not in "iuf" or arr.ndim not in (1, 2):
         raise StreamError(f"{p}: expected a numeric array of shape (n,) or (n, channels), "

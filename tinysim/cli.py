@@ -50,13 +50,16 @@ def _cmd_run(args) -> int:
         raise UsageError("give --firmware ELF, or --model .tflite to run the prebuilt inference firmware")
     if args.input is not None and args.model is None:
         raise UsageError("--input goes with --model")
+    if args.kernels is not None and (args.model is None or args.firmware is not None):
+        raise UsageError("--kernels picks the prebuilt inference firmware: give it with --model and "
+                         "without --firmware")
     inference = None
     if args.model is not None:
         from . import inference as inf
         result, inference = inf.run_model(args.platform, args.model, input_path=args.input,
                                           seed=args.seed, firmware=args.firmware, engine=args.engine,
                                           max_time_s=args.max_time, wall_limit_s=args.wall_limit,
-                                          on_uart=stream, kernels=args.kernels)
+                                          on_uart=stream, kernels=args.kernels or "opt")
     else:
         result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
                          wall_limit_s=args.wall_limit, on_uart=stream)
@@ -238,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--model", "-m", default=None, help=".tflite model to run on the board")
     r.add_argument("--input", "-i", default=None, help=".npy input for --model (default: seeded random)")
     r.add_argument("--seed", type=int, default=0, help="seed for the random input (default 0)")
-    r.add_argument("--kernels", choices=["opt", "ref"], default="opt",
+    r.add_argument("--kernels", choices=["opt", "ref"], default=None,
                    help="with --model: the prebuilt firmware's inference kernels, optimized (default) "
                    "or TFLM-style reference")
     r.add_argument("--engine", default="builtin", help="emulation engine (default: builtin)")

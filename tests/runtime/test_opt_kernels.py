@@ -218,6 +218,10 @@ def test_cli_kernels_flag_and_report(tmp_path):
     p = subprocess.run([sys.executable, "-m", "tinysim", "run", "-p", "nano33ble", "-m", str(model),
                         "--kernels", "fast"], capture_output=True, text=True, cwd=REPO)
     assert p.returncode != 0 and "invalid choice: 'fast'" in p.stderr and "Traceback" not in p.stderr
+    p = subprocess.run([sys.executable, "-m", "tinysim", "run", "-p", "nano33ble", "-m", str(model),
+                        "-f", str(inference.prebuilt_firmware("nano33ble", "ref")), "--kernels", "opt"],
+                       capture_output=True, text=True, cwd=REPO)
+    assert p.returncode == 2 and "--kernels picks the prebuilt inference firmware" in p.stderr, p.stderr
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("riscv64-unknown-elf-gcc") is None,

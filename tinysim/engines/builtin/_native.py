@@ -149,3 +149,35 @@ class ShadowedMmio:
                                 ctypes.c_void_p(self.array.ctypes.data), self._write, None)
         if err:
             raise RuntimeError(f"uc_mmio_map failed: {err}")
+
+
+class RegBatch:
+    """A fixed list of 32-bit registers read or written in one call into Unicorn.
+
+    Exception entry and return move up to 26 registers; each single access through
+    Unicorn's Python binding costs microseconds (it looks up the register's class first)."""
+
+    def __init__(self, uc, regs):
+        from unicorn.unicorn_py3.unicorn import uclib
+        n = len(regs)
+        self._args = None
+        self._vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self._vals)
+        self._args = (uc._uch, (ctypes.c_int * n)(*regs),
+                      (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n))), n)
+        self._read, self._write, self._n = uclib.uc_reg_read_batch, uclib.uc_reg_write_batch, n
+
+    def read(self) -> list[int]:
+        ctypes.memset(self._vals, 0, 8 * self._n)
+        err = self._read(*self._args)
+        if err:
+            from unicorn import UcError
+            raise UcError(err)
+        return list(self._vals)
+
+    def write(self, values) -> None:
+        self._vals[:] = [v & 0xFFFFFFFF for v in values]
+        err = self._write(*self._args)
+        if err:
+            from unicorn import UcError
+            raise UcError(err)

@@ -183,7 +183,7 @@ class CortexM(CoreBase):
 
     def get_state(self):
         return {k: (v.copy() if isinstance(v, (set, list, bytearray)) else v)
-                for k, v in vars(self).items() if k not in ("m", "uc", "systick")} | \
+                for k, v in vars(self).items() if k not in ("m", "uc", "systick", "_rb")} | \
             {"systick": {k: v for k, v in vars(self.systick).items() if k != "core"}}
 
     def set_state(self, st):
@@ -485,25 +485,23 @@ class CortexM(CoreBase):
     def enter(self, exc: int, return_pc: int) -> bool:
         """Exception entry (ARMv7-M ARM B1.5.6). False if stacking failed (run ends)."""
         uc, m = self.uc, self.m
-        ipsr = uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
-        control = uc.reg_read(A.UC_ARM_REG_CONTROL)
+        rb = self._reg_batches()
+        ipsr, control, sp, xpsr = rb["state"].read()
+        ipsr &= 0x1FF
         use_psp = ipsr == 0 and bool(control & 2)
         fpca = bool(control & 4)
-        sp = uc.reg_read(A.UC_ARM_REG_SP)
         frame = 0x68 if fpca else 0x20
-        xpsr = uc.reg_read(A.UC_ARM_REG_XPSR)
         new_sp = sp - frame
         if new_sp & 4:
             new_sp -= 4
             xpsr |= 1 << 9
         else:
             xpsr &= ~(1 << 9)
-        words = [uc.reg_read(r) for r in (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2,
-                                          A.UC_ARM_REG_R3, A.UC_ARM_REG_R12, A.UC_ARM_REG_LR)]
+        words = rb["frame"].read()
         words += [return_pc & ~1, xpsr | (1 << 24)]
         if fpca:
-            words += [uc.reg_read(getattr(A, f"UC_ARM_REG_S{i}")) for i in range(16)]
-            words += [uc.reg_read(A.UC_ARM_REG_FPSCR), 0]
+            words += rb["fp"].read()             # S0-S15, FPSCR
+            words += [0]
         try:
             m.write(new_sp, b"".join((w & 0xFFFFFFFF).to_bytes(4, "little") for w in words))
         except UcError:
@@ -512,19 +510,13 @@ class CortexM(CoreBase):
                 "is outside RAM", pc=return_pc, address=new_sp, function=self.symbolize(return_pc))
             self.lockup = True
             return False
-        if use_psp:
-            uc.reg_write(A.UC_ARM_REG_SP, new_sp)
-            uc.reg_write(A.UC_ARM_REG_CONTROL, control & ~2 & ~4)   # now on MSP
-        else:
-            uc.reg_write(A.UC_ARM_REG_SP, new_sp)
-            uc.reg_write(A.UC_ARM_REG_CONTROL, control & ~4)
+        new_control = control & ~2 & ~4 if use_psp else control & ~4     # now on MSP
         excret = 0xFFFFFFF1 if ipsr else (0xFFFFFFFD if use_psp else 0xFFFFFFF9)
         if fpca:
             excret &= ~0x10
-        uc.reg_write(A.UC_ARM_REG_LR, excret)
-        uc.reg_write(A.UC_ARM_REG_IPSR, exc)
         vector = m.read_u32(self.vtor + 4 * exc)
-        uc.reg_write(A.UC_ARM_REG_PC, vector & ~1)
+        # SP, CONTROL, LR, IPSR, PC in this order
+        rb["entry"].write((new_sp, new_control, excret, exc, vector & ~1))
         self.pending.discard(exc)
         self.active.append(exc)
         return True
@@ -543,21 +535,35 @@ class CortexM(CoreBase):
         n = 8 if std else 26
         raw = m.read(sp, 4 * n)
         w = [int.from_bytes(raw[4 * i:4 * i + 4], "little") for i in range(n)]
-        for reg, val in zip((A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3,
-                             A.UC_ARM_REG_R12, A.UC_ARM_REG_LR), w):
-            uc.reg_write(reg, val)
+        rb = self._reg_batches()
+        rb["frame"].write(w[:6])                  # R0-R3, R12, LR
         if not std:
-            for i in range(16):
-                uc.reg_write(getattr(A, f"UC_ARM_REG_S{i}"), w[8 + i])
-            uc.reg_write(A.UC_ARM_REG_FPSCR, w[24])
+            rb["fp"].write(w[8:25])               # S0-S15, FPSCR
             uc.reg_write(A.UC_ARM_REG_CONTROL, uc.reg_read(A.UC_ARM_REG_CONTROL) | 4)
         sp += 4 * (8 if std else 26)
         if w[7] & (1 << 9):
             sp += 4
-        uc.reg_write(A.UC_ARM_REG_SP, sp)
-        uc.reg_write(A.UC_ARM_REG_XPSR, w[7])
-        uc.reg_write(A.UC_ARM_REG_IPSR, w[7] & 0x1FF)
-        uc.reg_write(A.UC_ARM_REG_PC, w[6] & ~1)
+        rb["return"].write((sp, w[7], w[7] & 0x1FF, w[6] & ~1))    # SP, XPSR, IPSR, PC
+
+    def _reg_batches(self) -> dict:
+        """Register groups that exception entry and return move, each in one call."""
+        rb = getattr(self, "_rb", None)
+        if rb is None:
+            from ._native import RegBatch
+            uc = self.uc
+            rb = self._rb = {
+                "state": RegBatch(uc, (A.UC_ARM_REG_IPSR, A.UC_ARM_REG_CONTROL, A.UC_ARM_REG_SP,
+                                       A.UC_ARM_REG_XPSR)),
+                "frame": RegBatch(uc, (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2,
+                                       A.UC_ARM_REG_R3, A.UC_ARM_REG_R12, A.UC_ARM_REG_LR)),
+                "fp": RegBatch(uc, tuple(getattr(A, f"UC_ARM_REG_S{i}") for i in range(16)) +
+                               (A.UC_ARM_REG_FPSCR,)),
+                "entry": RegBatch(uc, (A.UC_ARM_REG_SP, A.UC_ARM_REG_CONTROL, A.UC_ARM_REG_LR,
+                                       A.UC_ARM_REG_IPSR, A.UC_ARM_REG_PC)),
+                "return": RegBatch(uc, (A.UC_ARM_REG_SP, A.UC_ARM_REG_XPSR, A.UC_ARM_REG_IPSR,
+                                        A.UC_ARM_REG_PC)),
+            }
+        return rb
 
     def exc_name(self, exc: int) -> str:
         return EXC_NAMES.get(exc, f"IRQ{exc - 16}" if exc >= 16 else f"exception {exc}")

@@ -286,7 +286,17 @@ class Machine:
             ev = heapq.heappop(self._events)
             if not ev.cancelled:
                 ev.fn()
-                self.shadows_stale = True
+                self._after_event(ev.fn)
+
+    def _after_event(self, fn) -> None:
+        # A model's own event refreshes that model's shadow; the built-in models push
+        # what they change in others themselves (GPIO input pins call changed()). Anything
+        # else may have touched any model.
+        owner = getattr(fn, "__self__", None)
+        if hasattr(owner, "_shadow"):
+            owner.changed()
+        elif not (owner is not None and type(owner).__module__.startswith(__name__)):
+            self.shadows_stale = True
 
     def advance_idle(self, to_cycle: int, spin_block: Block | None = None):
         """Let virtual time pass with the core asleep (WFI) or spinning in a one-block loop."""

@@ -707,3 +707,31 @@ def test_corrupt_wav_and_npy_headers_are_stream_errors(tmp_path):
     for name in ("z.wav", "z.npy"):
         with pytest.raises(StreamError):
             streams.load(tmp_path / name, rate_hz=100.0)
+
+
+def test_legacy_uart0_polling_txdrdy_prints_instead_of_spinning(arm_prog):
+    """nRF52840 UART0 (ENABLE=4) shares UARTE0's instance: TXD then poll EVENTS_TXDRDY."""
+    from tinysim import api
+    elf = arm_prog("""
+    ldr r1, =0x40002000
+    movs r0, #4
+    str r0, [r1, #0x500]      @ ENABLE = UART
+    movs r0, #1
+    str r0, [r1, #0x008]      @ TASKS_STARTTX
+    adr r2, text
+1:  ldrb r0, [r2], #1
+    cbz r0, 3f
+    str r0, [r1, #0x51C]      @ TXD
+2:  ldr r3, [r1, #0x11C]      @ EVENTS_TXDRDY
+    cmp r3, #0
+    beq 2b
+    movs r3, #0
+    str r3, [r1, #0x11C]
+    b 1b
+    .align 2
+text: .asciz "legacy\\n"
+    .align 1
+3:
+""")
+    r = api.run("nano33ble", elf, max_time_s=0.01)
+    assert (r.exit_reason, r.uart) == ("exit", "legacy\n"), (r.exit_reason, r.detail)

@@ -59,6 +59,7 @@ class Uarte(NordicEvents, Peripheral):
     TASKS_STARTRX, TASKS_STOPRX, TASKS_STARTTX, TASKS_STOPTX = 0x000, 0x004, 0x008, 0x00C
     EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED = 0x110, 0x11C, 0x120, 0x150, 0x158
     ENABLE, TXD_PTR, TXD_MAXCNT, TXD_AMOUNT = 0x500, 0x544, 0x548, 0x54C
+    TXD = 0x51C                                     # legacy UART (ENABLE=4) transmit register
     FAST = (EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED, TXD_AMOUNT)
 
     def __init__(self, machine, spec):
@@ -76,8 +77,18 @@ class Uarte(NordicEvents, Peripheral):
             self._start_tx()
         elif off == self.TASKS_STOPTX and value & 1:
             self._event(self.EVENTS_TXSTOPPED)
+        elif off == self.TXD and self.regs.get(self.ENABLE, 0) == 4:
+            # Legacy UART0 (ENABLE=4, same instance): a byte written to TXD goes out at once and
+            # TXDRDY rises, so firmware polling it does not spin forever.
+            self.m.emit_uart(self.name, bytes([value & 0xFF]))
+            self._event(self.EVENTS_TXDRDY)
         else:
             super().write(off, size, value)
+
+    def touched(self, off, write):
+        super().touched(off, write)
+        if write and off == self.TXD:                 # legacy UART: TXDRDY rose
+            self.changed()
 
     def _start_tx(self):
         if self.regs.get(self.ENABLE, 0) != 8:

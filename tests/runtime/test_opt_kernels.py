@@ -26,9 +26,6 @@ from tinysim.model_corpus import (CASES, RELU, RELU6, RELU_N1_TO_1, SAME, VALID,
 
 REPO = Path(__file__).resolve().parents[2]
 BOARDS = ["nano33ble", "hifive1"]
-# corpus cases that reach the optimized kernels (int8 CONV_2D, DEPTHWISE_CONV_2D, FC, pooling)
-INT8_NN = sorted(n for n in CASES if n.startswith(("conv_i8", "dwconv_i8", "fc_i8", "net_i8",
-                                                    "avgpool_i8", "maxpool_i8")))
 
 
 @pytest.fixture(scope="session")
@@ -128,12 +125,13 @@ def _board_run(board, model, inp, variant):
 
 
 @pytest.mark.parametrize("board", BOARDS)
-@pytest.mark.parametrize("name", INT8_NN)
-def test_opt_on_board_bit_exact(tmp_path, board, name):
-    """The corpus's int8 conv/depthwise/FC cases through the shipped opt firmware (the
-    DSP path on the M4); the whole corpus runs on it in tests/test_inference.py too."""
-    model, inp = _write_case(tmp_path, name, CASES[name](np.random.default_rng(0)))
-    _board_run(board, model, inp, "opt")
+def test_default_firmware_is_the_opt_variant(tmp_path, board):
+    """tests/test_inference.py runs the whole corpus on both boards through the default
+    prebuilt firmware: that is the opt variant."""
+    model, inp = _write_case(tmp_path, "kws", CASES["net_i8_kws_like"](np.random.default_rng(0)))
+    run, rep = inference.run_model(board, model, input_path=inp)
+    assert rep.kernels == "opt" and rep.bit_exact
+    assert inference.prebuilt_firmware(board) == inference.prebuilt_firmware(board, "opt")
 
 
 @pytest.mark.parametrize("board", BOARDS)

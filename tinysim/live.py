@@ -35,7 +35,7 @@ SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, None)     # None: as fast as poss
 TAIL_CHUNK_S = 60.0            # the ambient is rendered this far ahead, then continued as a new part
 STEP_QUANTUM_S = 0.01          # injections start on this grid (whole samples at 100 Hz..16 kHz)
 PAINT = 0xA5
-UART_KEEP = 2000               # UART lines a snapshot carries
+UART_KEEP = 500                # UART lines a snapshot carries (the UI appends the new ones)
 
 # What the bundled applications print when they decide something, and what their outputs mean.
 APPS = {
@@ -386,6 +386,11 @@ class Snapshot:
     injections: tuple[tuple[float, str], ...]
     fault: object | None               # engines.base.Fault
     expect: tuple[str, ...]
+    ambient: dict | None = None        # what the first feed gives once injections end
+    error: str | None = None           # the last command that failed, for people
+    reached_after_s: float | None = None   # wall time from start() to until_s (measurements)
+    pc: int | None = None              # where the core is (shown while stopped)
+    pc_function: str | None = None     # "main+0x12"
 
 
 _CMD_STOP = object()
@@ -404,6 +409,10 @@ class LiveSession:
         self._cmds: queue.Queue = queue.Queue()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._until_s: float | None = None
+        self.reached_at: float | None = None
+        self.started_at = time.perf_counter()
+        self.on_publish: Callable[[Snapshot], None] | None = None     # called by the worker
         self._snap: Snapshot | None = None
         self.error: str | None = None
         self._boot()
@@ -432,6 +441,7 @@ class LiveSession:
         self.scores: list[tuple[float, float]] = []
         self.injections: list[tuple[float, str]] = []
         self._event_seen = False
+        self._stop_at_event = False
         self.eng.on_uart(self._on_uart)
         self._leds_seen: dict = {}
         self.feeds = [FeedState(f, t.seed) for f in t.feeds]
@@ -487,6 +497,8 @@ class LiveSession:
             t = round(self.eng.counters().virtual_time_s, 9)
             self.lines.append(UartLine(t, text, any(r.search(text) for r in self._expect)))
             self._event_seen = True
+            if self._stop_at_event:
+                self.eng.pause()            # stop right after this line, not at the next timer tick
             if self._detect is not None and self._detect.search(text):
                 self.detections.append((t, text))
             if self._score is not None:
@@ -625,7 +637,11 @@ class LiveSession:
         leds0 = lit()
         self._maybe_extend(self.virtual_time_s + limit_s)
         t0 = time.perf_counter()
-        stop = self.eng.run(for_time_s=limit_s, until=lambda: self._event_seen or lit() != leds0)
+        self._stop_at_event = True
+        try:
+            stop = self.eng.run(for_time_s=limit_s, until=lambda: self._event_seen or lit() != leds0)
+        finally:
+            self._stop_at_event = False
         self._wall_run += time.perf_counter() - t0
         self.state = "running"
         self._after_stop(stop)
@@ -682,6 +698,12 @@ class LiveSession:
         sens = status() if status is not None else {k: {"odr_hz": None, "fifo": 0, **v}
                                                     for k, v in self.eng.sensor_report().items()}
         plot, spectrum, window = self._plot(c.virtual_time_s)
+        try:
+            pc = self.eng.read_register("pc")
+            hit = self.fw.function_at(pc)
+            where = None if hit is None else (f"{hit[0]}+{hit[1]:#x}" if hit[1] else hit[0])
+        except TinysimError:
+            pc = where = None
         t = self.target
         return Snapshot(
             generation=self.generation, title=t.name, board=self.plat.name, core=self.plat.core,
@@ -697,7 +719,9 @@ class LiveSession:
             spectrum=spectrum, inference=self._inference, scores=tuple(self.scores[-200:]),
             score_limit=self._app.get("score_limit"), profile=self._profile,
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
-            fault=self.fault, expect=tuple(t.expect))
+            fault=self.fault, expect=tuple(t.expect), ambient=self.feeds[0].ambient if self.feeds else None,
+            error=self.error, pc=pc, pc_function=where,
+            reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at)
 
     def _plot(self, now: float):
         """What the first feed gives its sensor lately, per axis (the last 4 s of a slow stream,
@@ -755,12 +779,17 @@ class LiveSession:
         snap = self._build()
         with self._lock:
             self._snap = snap
+        if self.on_publish is not None:
+            self.on_publish(snap)
 
     # -- the worker thread --------------------------------------------------------------------
-    def start(self, paused: bool = False) -> None:
-        """Start the paced worker thread."""
+    def start(self, paused: bool = False, until_s: float | None = None) -> None:
+        """Start the paced worker thread (``until_s``: pause on reaching that virtual time and
+        note the wall clock in ``reached_at``; for measurements)."""
         if self._thread is not None:
             return
+        self._until_s, self.reached_at = until_s, None
+        self.started_at = time.perf_counter()
         self.state = "paused" if paused else "running"
         self._anchor = (self.virtual_time_s, self.clock())
         self._thread = threading.Thread(target=self._loop, name="tinysim-live", daemon=True)
@@ -819,7 +848,12 @@ class LiveSession:
                         self._wake.clear()
                         continue
                     dt = min(behind, max(0.005, 0.05 * self.speed))
+                if self._until_s is not None:
+                    dt = min(dt, self._until_s - self.virtual_time_s)
                 self._run_for(dt)
+                if self._until_s is not None and self.virtual_time_s >= self._until_s - 1e-12:
+                    self.reached_at = time.perf_counter()
+                    self.state = "paused"
                 self._publish(force=self.state != "running")
         except Exception as e:          # a bug: show it in the UI rather than dying silently
             import traceback
@@ -969,17 +1003,170 @@ def measure_overhead(target: Target, virtual_s: float = 5.0, poll_hz: float = 10
     def live() -> float:
         ses = LiveSession(target, speed=None)
         t0 = time.perf_counter()
-        ses.start()
-        next_poll = t0
-        while ses.virtual_time_s < virtual_s and ses.state == "running":
-            if time.perf_counter() >= next_poll:
-                ses.snapshot()
-                next_poll += 1.0 / poll_hz
-            time.sleep(0.002)
-        dt = time.perf_counter() - t0
-        vt = ses.virtual_time_s
+        ses.start(until_s=virtual_s)
+        while ses.reached_at is None and ses.state == "running":
+            ses.snapshot()                        # what the UI does at each poll
+            time.sleep(1.0 / poll_hz)
+        dt = (ses.reached_at or time.perf_counter()) - t0
         ses.close()
-        return dt * virtual_s / vt if vt else dt
+        return dt
     p1, l1, p2, l2 = plain(), live(), plain(), live()
     p, lv = min(p1, p2), min(l1, l2)
     return {"virtual_s": virtual_s, "plain_wall_s": p, "live_wall_s": lv, "overhead": lv / p - 1.0}
+
+
+# -- the same session in a child process ------------------------------------------------------
+class LiveProcess:
+    """A LiveSession in a child process, for the UI. One Python process has one GIL: in the
+    UI's process, every peripheral access of the engine thread would wait while the UI draws,
+    and unpaced emulation would run at half speed or worse. In its own process the engine only
+    shares the CPU. Same commands as LiveSession; snapshots come back over a pipe (pickled
+    plain data) at SNAPSHOT_HZ."""
+
+    def __init__(self, target: Target, *, speed: float | None = 1.0, until_s: float | None = None,
+                 paused: bool = False):
+        # A plain subprocess with its own pipes, not multiprocessing: under a Textual app
+        # sys.stderr has no file descriptor, which multiprocessing's spawn needs.
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        from multiprocessing.connection import Connection
+        self.target = target
+        cmd_r, cmd_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        snap_r, snap_w = os.pipe()
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from tinysim.live import _child_entry; _child_entry(*sys.argv[1:])",
+             str(cmd_r), str(rep_w), str(snap_w)],
+            pass_fds=(cmd_r, rep_w, snap_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self._stderr, start_new_session=True)      # terminal signals stay with the UI
+        for fd in (cmd_r, rep_w, snap_w):
+            os.close(fd)
+        self._cmd = Connection(cmd_w, readable=False)
+        self._rep = Connection(rep_r, writable=False)
+        self._snap_r = Connection(snap_r, writable=False)
+        self._lock = threading.Lock()
+        self._cmd.send((target, speed, until_s, paused))
+        first = self._snap_r.recv() if self._snap_r.poll(120) else ("error", "")
+        if first[0] == "error":
+            self._proc.wait(5) if self._proc.poll() is None else None
+            self._stderr.seek(0)
+            err = self._stderr.read().decode(errors="replace").strip().splitlines()
+            raise LiveError(first[1] or "the engine process did not start" + (f": {err[-1]}" if err else ""))
+        self._snap: Snapshot = first[1]
+        self._reader = threading.Thread(target=self._read, name="tinysim-snapshots", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                kind, snap = self._snap_r.recv()
+            except (EOFError, OSError):
+                return
+            with self._lock:
+                self._snap = snap
+
+    def snapshot(self, fresh: bool = False) -> Snapshot:
+        with self._lock:
+            return self._snap
+
+    def _call(self, name: str, *args):
+        with self._lock:
+            if self._proc.poll() is not None:
+                raise LiveError("the engine process has ended", hint="restart tinysim ui")
+            self._cmd.send((name, args))
+            ok, result = self._rep.recv()
+        if not ok:
+            raise LiveError(result)
+        return result
+
+    # the state the UI asks about, from the latest snapshot
+    state = property(lambda self: self.snapshot().state)
+    speed = property(lambda self: self.snapshot().speed)
+    error = property(lambda self: self.snapshot().error)
+    virtual_time_s = property(lambda self: self.snapshot().virtual_time_s)
+    injections = property(lambda self: self.snapshot().injections)
+
+    def start(self, paused: bool = False, until_s: float | None = None) -> None:
+        """Started at construction; here for the LiveSession interface."""
+
+    def pause(self): self._call("pause")
+    def resume(self): self._call("resume")
+    def toggle_pause(self): self._call("toggle_pause")
+    def set_speed(self, speed): self._call("set_speed", speed)
+    def step(self, count: int = 1): self._call("step", count)
+    def step_to_event(self): self._call("step_to_event")
+    def inject(self, inj: Injection): self._call("inject", inj)
+    def send_uart(self, text: str): self._call("send_uart", text)
+    def reset(self, reload: bool = False): self._call("reset", reload)
+
+    def save_scenario(self, path, name=None) -> Path:
+        return self._call("save_scenario", Path(path).resolve(), name)
+
+    def scenario_yaml(self, name=None, where=None) -> str:
+        return self._call("scenario_yaml", name, where)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                with self._lock:
+                    self._cmd.send(("close", ()))
+            except OSError:
+                pass
+            try:
+                self._proc.wait(5)
+            except Exception:
+                self._proc.kill()
+                self._proc.wait(5)
+        for c in (self._cmd, self._rep):
+            c.close()
+
+
+def _child_entry(cmd_fd: str, rep_fd: str, snap_fd: str) -> None:
+    """The engine process (see LiveProcess): its first message says what to run."""
+    from multiprocessing.connection import Connection
+    cmd = Connection(int(cmd_fd), writable=False)
+    rep = Connection(int(rep_fd), readable=False)
+    snap_w = Connection(int(snap_fd), readable=False)
+    target, speed, until_s, paused = cmd.recv()
+    _child_main(target, speed, until_s, paused, cmd, snap_w, rep)
+
+
+def _child_main(target, speed, until_s, paused, cmd, snap_w, rep) -> None:
+    try:
+        ses = LiveSession(target, speed=speed)
+    except TinysimError as e:
+        snap_w.send(("error", str(e)))
+        return
+    except Exception as e:                       # a bug: say so rather than hang the UI
+        snap_w.send(("error", f"internal error: {type(e).__name__}: {e}"))
+        return
+    send_lock = threading.Lock()
+
+    def publish(snap):
+        with send_lock:
+            try:
+                snap_w.send(("snap", snap))
+            except (OSError, BrokenPipeError):
+                pass
+    ses.on_publish = publish
+    publish(ses.snapshot(fresh=True))
+    ses.start(paused=paused, until_s=until_s)
+    try:
+        while True:
+            try:
+                name, args = cmd.recv()
+            except (EOFError, OSError):
+                break
+            if name == "close":
+                break
+            try:
+                rep.send((True, getattr(ses, name)(*args)))
+            except TinysimError as e:
+                rep.send((False, str(e)))
+            except Exception as e:
+                rep.send((False, f"internal error: {type(e).__name__}: {e}"))
+    finally:
+        ses.close()

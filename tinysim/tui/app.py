@@ -23,7 +23,8 @@ class TinysimApp(App):
     """
 
     def __init__(self, target: live.Target | None = None, *, speed: float | None = 1.0, autostart: bool = True,
-                 clock: Callable[[], float] = time.perf_counter, scenario_dir: Path | None = None):
+                 clock: Callable[[], float] = time.perf_counter, scenario_dir: Path | None = None,
+                 until_s: float | None = None, engine_process: bool = True):
         super().__init__()
         self.target = target
         self.speed = speed
@@ -31,6 +32,10 @@ class TinysimApp(App):
         self.clock = clock
         self.scenario_dir = scenario_dir or Path("scenarios")
         self.session: live.LiveSession | None = None
+        self.until_s = until_s          # pause there (measurements)
+        # the paced engine runs in its own process (see live.LiveProcess); synchronous sessions
+        # (autostart=False: tests, snapshots) stay in this one
+        self.engine_process = engine_process
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
@@ -41,13 +46,16 @@ class TinysimApp(App):
 
     def open_target(self, target: live.Target, replace_launcher: bool = False) -> None:
         try:
-            self.session = live.LiveSession(target, speed=self.speed, clock=self.clock)
+            if self.engine_process and self.autostart:
+                self.session = live.LiveProcess(target, speed=self.speed, until_s=self.until_s)
+            else:
+                self.session = live.LiveSession(target, speed=self.speed, clock=self.clock)
         except TinysimError as e:
             self.notify(str(e), severity="error", timeout=10)
             if replace_launcher:
                 self.push_screen(LauncherScreen())
             return
-        self.push_screen(BoardScreen(self.session, autostart=self.autostart))
+        self.push_screen(BoardScreen(self.session, autostart=self.autostart, until_s=self.until_s))
 
     def open_target_path(self, path: str) -> None:
         try:

@@ -75,17 +75,19 @@ class BoardScreen(Screen):
     #uart { height: 1fr; }
     #uart-in { height: 3; display: none; }
     #uart-in.shown { display: block; }
-    #plots { height: auto; }
+    #plots { height: auto; max-height: 14; }
     #board, #inference, #budgets, #history { height: auto; }
     """
 
-    def __init__(self, session: live.LiveSession, autostart: bool = True):
+    def __init__(self, session: live.LiveSession, autostart: bool = True, until_s: float | None = None):
         super().__init__()
         self.session = session
         self.autostart = autostart
+        self.until_s = until_s
         self._fault_shown = False
         self._last: live.Snapshot | None = None
         self._error_shown: str | None = None
+        self._keys: dict = {}
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clock")
@@ -110,7 +112,7 @@ class BoardScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"tinysim · {self.session.target.name}"
         if self.autostart:
-            self.session.start()
+            self.session.start(until_s=self.until_s)
             self.set_interval(POLL_S, self.refresh_now)
         self.refresh_now()
 
@@ -122,13 +124,17 @@ class BoardScreen(Screen):
         s = self.session.snapshot()
         if s is None:
             return
+        # redraw a pane only when what it shows changed: UI time is time the engine thread
+        # waits for (one GIL), so an idle pane must cost nothing
         self.query_one(ClockBar).show(s)
         self.query_one(UartPane).show(s)
-        self.query_one(BoardPanel).show(s)
-        self.query_one(PlotPanel).show(s)
-        self.query_one(InferencePanel).show(s)
-        self.query_one(BudgetPanel).show(s)
-        self.query_one(HistoryPanel).show(s)
+        g = s.generation
+        for widget, key in ((BoardPanel, (g, s.leds, s.sensors)), (PlotPanel, (g, s.virtual_time_s)),
+                            (InferencePanel, (g, s.inference, len(s.scores))), (BudgetPanel, (g, s.budgets)),
+                            (HistoryPanel, (g, len(s.detections), len(s.injections)))):
+            if self._keys.get(widget) != key:
+                self._keys[widget] = key
+                self.query_one(widget).show(s)
         if s.inference is None and not s.scores:
             self.query_one("#inference").display = self.session.target.model is not None
         self._last = s
@@ -175,27 +181,28 @@ class BoardScreen(Screen):
         self._inject(live.injection(kind, arg, ambient=self._ambient()))
 
     def _ambient(self) -> dict | None:
-        fs = self.session.feeds
-        return fs[0].feed.ambient if fs else None
+        return self.session.snapshot().ambient
 
     def _inject(self, inj: live.Injection) -> None:
-        if not self.session.feeds:
+        if not self.session.target.feeds:
             self.notify("this firmware reads no sensor stream: nothing to inject into", severity="warning")
             return
         self.session.inject(inj)
         self.notify(f"⚡ {inj.label}", timeout=2)
 
+    def _base_ambient(self) -> dict:
+        """The target's own ambient: what "healthy" and "silence off" go back to."""
+        fs = self.session.target.feeds
+        return fs[0].ambient if fs else live.STILL
+
     def action_fault(self) -> None:
-        fs = self.session.feeds
-        current = fs[0].ambient if fs else {}
-        on = current.get("bearing_fault", 0) > 0 if isinstance(current, dict) else False
-        self._inject(live.injection("healthy" if on else "fault", ambient=self._ambient()))
+        current = self._ambient() or {}
+        on = current.get("bearing_fault", 0) > 0
+        self._inject(live.injection("healthy", ambient=self._base_ambient()) if on else live.injection("fault"))
 
     def action_silence(self) -> None:
-        fs = self.session.feeds
-        current = fs[0].ambient if fs else {}
-        silent = current == live.SILENT
-        self._inject(live.injection("healthy", ambient=self._ambient()) if silent else live.injection("silence"))
+        silent = self._ambient() == live.SILENT
+        self._inject(live.injection("healthy", ambient=self._base_ambient()) if silent else live.injection("silence"))
 
     def action_file(self) -> None:
         def done(path: str | None) -> None:

@@ -2,11 +2,10 @@
 and nothing else: no widget touches the engine."""
 from __future__ import annotations
 
+import numpy as np
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import RichLog, Sparkline, Static
+from textual.widgets import RichLog, Static
 
 from ..live import Snapshot, speed_label
 
@@ -56,6 +55,11 @@ class ClockBar(Static):
         t.append(_si(s.cycles))
         if s.cycles:
             t.append(" (estimated)", style="dim")
+        if s.state != "running" and s.pc is not None:
+            t.append("   pc ", style="dim")
+            t.append(f"{s.pc:#010x}", style="bold")
+            if s.pc_function:
+                t.append(f" {s.pc_function}", style="bold magenta")
         self.update(t)
 
 
@@ -234,45 +238,58 @@ class HistoryPanel(Static):
         self.update(t)
 
 
-class PlotPanel(Vertical):
-    """Rolling plots of what the sensor is being fed (the last 4 s per axis, and the spectrum
-    of the last 256 samples for fast streams). Textual's own Sparkline: no extra dependency,
-    cheap to redraw at the snapshot rate, and it renders the same in a terminal, an SVG
-    snapshot and the browser."""
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def block_plot(values, width: int, rows: int = 2) -> list[str]:
+    """``values`` resampled to ``width`` columns and drawn in ``rows`` rows of block characters
+    (8 levels a row), scaled from their minimum to their maximum."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0 or width <= 0:
+        return [""] * rows
+    if v.size >= width:                             # mean of each column's samples
+        idx = np.linspace(0, v.size, width + 1).astype(int)[:-1]
+        cols = np.add.reduceat(v, idx) / np.diff(np.append(idx, v.size))
+    else:                                           # fewer samples than columns: stretch
+        cols = v[(np.arange(width) * v.size) // width]
+    lo, hi = cols.min(), cols.max()
+    level = np.zeros(width, dtype=int) if hi - lo < 1e-12 else np.rint((cols - lo) / (hi - lo) * 8 * rows).astype(int)
+    level = np.maximum(level, 1)                    # the floor row always shows
+    out = []
+    for r in range(rows - 1, -1, -1):
+        part = np.clip(level - 8 * r, 0, 8)
+        out.append("".join(BLOCKS[k] for k in part))
+    return out
+
+
+class PlotPanel(Static):
+    """Rolling plots of what the sensor is being fed (the last 4 s per axis of a slow stream,
+    0.1 s of a fast one) and the spectrum of the last 256 samples. Block characters drawn from
+    numpy in one Text: Textual's Sparkline widget looked the same but cost ~27 ms of UI time
+    per frame for four plots, which the engine thread then waits for (one GIL); this costs
+    well under a millisecond. textual-plot/textual-plotext draw axes but cost more still."""
 
     DEFAULT_CSS = """
     PlotPanel { height: auto; }
-    PlotPanel .plot-label { height: 1; color: $text-muted; }
-    PlotPanel Sparkline { height: 2; margin-bottom: 0; }
     """
-
-    def compose(self) -> ComposeResult:
-        for i in range(3):
-            yield Static("", classes="plot-label", id=f"plot-label-{i}")
-            yield Sparkline([], id=f"plot-{i}", summary_function=lambda v: sum(v) / len(v))
-        yield Static("", classes="plot-label", id="spectrum-label")
-        yield Sparkline([], id="spectrum", summary_function=max)
+    COLOURS = ("dodger_blue2", "green3", "orange1")
 
     def show(self, s: Snapshot) -> None:
-        for i in range(3):
-            label = self.query_one(f"#plot-label-{i}", Static)
-            spark = self.query_one(f"#plot-{i}", Sparkline)
-            if i < len(s.plot):
-                name, values = s.plot[i]
-                spark.data = list(values)
-                if values:
-                    label.update(Text.assemble((f"{name}", "bold"), (f"  last {s.plot_window_s:g} s  now {values[-1]:+.3f}  "
-                                               f"min {min(values):+.3f}  max {max(values):+.3f}", "dim")))
-                spark.display = True
-                label.display = True
+        width = max(10, self.content_region.width or 90)
+        t = Text()
+        for i, (name, values) in enumerate(s.plot):
+            t.append(name, style="bold")
+            if values:
+                t.append(f"  last {s.plot_window_s:g} s  now {values[-1]:+.3f}  min {min(values):+.3f}  "
+                         f"max {max(values):+.3f}\n", style="dim")
             else:
-                spark.display = label.display = False
-        sl = self.query_one("#spectrum-label", Static)
-        sp = self.query_one("#spectrum", Sparkline)
+                t.append("\n")
+            for row in block_plot(values, width):
+                t.append(row + "\n", style=self.COLOURS[i % 3])
         if s.spectrum:
-            sl.update(Text.assemble(("spectrum x", "bold"), (f"  last 256 samples, 0 to {s.plot_rate_hz / 2:g} Hz",
-                                                              "dim")))
-            sp.data = list(s.spectrum)
-            sl.display = sp.display = True
-        else:
-            sl.display = sp.display = False
+            t.append("spectrum x", style="bold")
+            t.append(f"  last 256 samples, 0 to {s.plot_rate_hz / 2:g} Hz\n", style="dim")
+            for row in block_plot(s.spectrum, width):
+                t.append(row + "\n", style="magenta")
+        t.rstrip()
+        self.update(t if t.plain else Text("no sensor stream", style="dim"))

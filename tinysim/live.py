@@ -389,6 +389,7 @@ class Snapshot:
     ambient: dict | None = None        # what the first feed gives once injections end
     error: str | None = None           # the last command that failed, for people
     reached_after_s: float | None = None   # wall time from start() to until_s (measurements)
+    hot: tuple[tuple[str, int, int, float], ...] = ()   # functions by cycles: name, insns, cycles, %
     pc: int | None = None              # where the core is (shown while stopped)
     pc_function: str | None = None     # "main+0x12"
 
@@ -448,6 +449,8 @@ class LiveSession:
         for fs in self.feeds:
             fs.render()
             self.eng.attach_stream(fs.feed.sensor, fs.feed.channel, fs.data, fs.feed.rate_hz)
+        self._hot: tuple = ()
+        self._hot_at = 0.0
         self._model_info = None
         self._inference: InferenceView | None = None
         self._profile: tuple[OpRow, ...] = ()
@@ -720,8 +723,27 @@ class LiveSession:
             score_limit=self._app.get("score_limit"), profile=self._profile,
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
             fault=self.fault, expect=tuple(t.expect), ambient=self.feeds[0].ambient if self.feeds else None,
-            error=self.error, pc=pc, pc_function=where,
+            error=self.error, pc=pc, pc_function=where, hot=self._hot_functions(),
             reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at)
+
+    def _hot_functions(self, top: int = 20) -> tuple:
+        """Cycles per function since boot, from the engine's block profile (recomputed at most
+        once a second: it walks every executed block)."""
+        prof = getattr(self.eng, "profile", None)
+        now = time.perf_counter()
+        if prof is None or (self.state == "running" and now - self._hot_at < 1.0):
+            return self._hot
+        self._hot_at = now
+        per: dict[str, list[int]] = {}
+        for addr, insns, cycles in prof():
+            hit = self.fw.function_at(addr)
+            d = per.setdefault(hit[0] if hit else f"{addr:#x}", [0, 0])
+            d[0] += insns
+            d[1] += cycles
+        total = sum(c for _, c in per.values()) or 1
+        rows = sorted(per.items(), key=lambda kv: -kv[1][1])[:top]
+        self._hot = tuple((name, i, c, 100.0 * c / total) for name, (i, c) in rows)
+        return self._hot
 
     def _plot(self, now: float):
         """What the first feed gives its sensor lately, per axis (the last 4 s of a slow stream,

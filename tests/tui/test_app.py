@@ -151,8 +151,16 @@ def test_help_profile_and_palette_open():
             await pilot.press("escape")
             await pilot.press("p")
             assert isinstance(app.screen, ProfileScreen)
-            table = app.screen.query_one("DataTable")
-            assert table.row_count == len(app.session.snapshot().profile) > 0
+            table = app.screen.query_one("#profile")
+            snap = app.session.snapshot()
+            assert table.row_count == len(snap.profile) > 0
+            # hot functions: the CNN's convolution kernel near the top, shares in decreasing order
+            hot = app.screen.query_one("#hot")
+            assert hot.row_count == len(snap.hot) > 3
+            shares = [p for *_, p in snap.hot]
+            assert shares == sorted(shares, reverse=True) and 50.0 < sum(shares) <= 100.0 + 1e-9
+            assert snap.hot[0][2] <= snap.cycles
+            assert any("conv" in name for name, *_ in snap.hot[:3]), snap.hot[:5]
             await pilot.press("escape")
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert {"Gesture: ring", "Bearing fault on/off", "Save session as scenario", "Pause / resume"} <= set(titles)

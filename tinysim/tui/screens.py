@@ -77,6 +77,10 @@ class BoardScreen(Screen):
     #uart-in.shown { display: block; }
     #plots { height: auto; max-height: 14; }
     #board, #inference, #budgets, #history { height: auto; }
+    /* narrower than 140 columns: the right column shrinks; narrower than 100: plots and history go */
+    BoardScreen.narrow #right { width: 1fr; min-width: 0; }
+    BoardScreen.narrow #left { width: 1fr; }
+    BoardScreen.tiny #plots, BoardScreen.tiny #history { display: none; }
     """
 
     def __init__(self, session: live.LiveSession, autostart: bool = True, until_s: float | None = None):
@@ -118,6 +122,10 @@ class BoardScreen(Screen):
 
     def on_unmount(self) -> None:
         self.session.close()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < 140, "narrow")
+        self.set_class(event.size.width < 100, "tiny")
 
     def refresh_now(self) -> None:
         """Read the latest snapshot and show it."""
@@ -266,7 +274,9 @@ class ProfileScreen(Screen):
     BINDINGS = [Binding("escape,p", "app.pop_screen", "Back")]
     DEFAULT_CSS = """
     ProfileScreen #profile-title { height: 2; padding: 0 1; background: $boost; }
-    ProfileScreen DataTable { height: 1fr; }
+    ProfileScreen #profile { height: 1fr; }
+    ProfileScreen #hot-title { height: 1; padding: 0 1; background: $boost; }
+    ProfileScreen #hot { height: 1fr; }
     """
 
     def __init__(self, session: live.LiveSession):
@@ -277,10 +287,16 @@ class ProfileScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="profile-title")
         yield DataTable(id="profile", zebra_stripes=True, cursor_type="row")
+        yield Static(Text.assemble(("hot functions", "bold"), ("  since boot, from the block profile (every "
+                                   "instruction counted; cycles estimated)", "dim")), id="hot-title")
+        yield DataTable(id="hot", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one(DataTable)
+        hot = self.query_one("#hot", DataTable)
+        for label in ("function", "instructions", "cycles", "% of cycles", ""):
+            hot.add_column(label)
+        t = self.query_one("#profile", DataTable)
         for key, label in (("index", "#"), ("op", "operator"), ("instructions", "instructions"),
                            ("cycles", "cycles"), ("percent", "% of cycles"), ("bar", "")):
             t.add_column(label, key=key)
@@ -289,7 +305,11 @@ class ProfileScreen(Screen):
 
     def fill(self) -> None:
         s = self.session.snapshot()
-        t = self.query_one(DataTable)
+        hot = self.query_one("#hot", DataTable)
+        hot.clear()
+        for name, i, c, pct in s.hot:
+            hot.add_row(name, f"{i:,}", f"{c:,}", f"{pct:5.1f}", Text("█" * int(pct / 2.5), style="dark_orange"))
+        t = self.query_one("#profile", DataTable)
         t.clear()
         rows = sorted(s.profile, key=lambda r: getattr(r, self._sort[0]), reverse=self._sort[1])
         for r in rows:

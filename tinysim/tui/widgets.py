@@ -129,7 +129,7 @@ class InferencePanel(Static):
     best_label: str | None = None
 
     def show(self, s: Snapshot) -> None:
-        width = 30
+        width = min(30, max(8, (self.content_region.width or 60) - 18))
         t = Text()
         inf = s.inference
         if inf is not None and inf.values and s.scores == ():
@@ -180,7 +180,7 @@ class BudgetPanel(Static):
     the scenario's budgets or the board's capacity; red when over."""
 
     def show(self, s: Snapshot) -> None:
-        width = 16
+        width = min(16, max(4, (self.content_region.width or 60) - 44))
         t = Text()
         for b in s.budgets:
             t.append(f"{b.name:>10} ", style="bold")

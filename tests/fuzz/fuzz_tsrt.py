@@ -51,6 +51,8 @@ def corpus(rng) -> list[tuple[str, bytes, bytes]]:
 def mutate(model: bytes, rng) -> bytes:
     m = bytearray(model)
     for _ in range(int(rng.integers(1, 6))):
+        if not m:
+            break
         pos = int(rng.integers(0, len(m)))
         r = rng.random()
         if r < 0.4:

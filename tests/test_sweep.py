@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -249,34 +250,41 @@ def test_dask_cluster_gives_the_local_json(vib, tmp_path):
         pytest.skip("the `dask` command is not installed (pip install 'tinysim[sweep]')")
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard", "--no-show"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=env, cwd=tmp_path)]
+                              stderr=subprocess.DEVNULL, cwd=tmp_path, start_new_session=True)]
     try:
         for _ in range(2):
             procs.append(subprocess.Popen([dask, "worker", addr, "--nworkers", "1", "--nthreads", "1",
                                            "--no-dashboard", "--local-directory", str(tmp_path)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                          cwd=tmp_path))
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          cwd=tmp_path, start_new_session=True))
         from distributed import Client
         with Client(addr, timeout="30s") as c:
             c.wait_for_workers(2, timeout=60)
             assert len(c.scheduler_info()["workers"]) == 2
-        plan = sweep.plan_sweep(vib, "1-10", ["streams[0].generate.bearing_fault=0,0.12"])
+        # 0.4 s: one alarm or none per run, enough to tell runs apart; the test is about where they ran
+        plan = sweep.plan_sweep(vib, "1-10", ["streams[0].generate.bearing_fault=0,0.12", "duration=0.4s"])
         assert len(plan.tasks) == 20
         remote = sweep.run_sweep(plan, scheduler=addr)
         local = sweep.run_sweep(plan, jobs=1)
         remote.pop("_timing"), local.pop("_timing")
         assert json.dumps(remote, sort_keys=True) == json.dumps(local, sort_keys=True)
-    finally:
+    finally:       # each process leads its own group: a worker's nanny and its child go together
         for p in reversed(procs):
-            p.terminate()
+            os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                p.kill()
+                pass
+            for _ in range(100):          # until the whole group (the nanny's worker too) is gone
+                try:
+                    os.killpg(p.pid, signal.SIGKILL if _ == 99 else 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+            p.wait()
 
 
 def test_unreachable_scheduler_is_a_clear_error():

@@ -389,6 +389,7 @@ class Snapshot:
     ambient: dict | None = None        # what the first feed gives once injections end
     error: str | None = None           # the last command that failed, for people
     reached_after_s: float | None = None   # wall time from start() to until_s (measurements)
+    reached_cpu_s: float | None = None     # CPU time of this process over the same span
     hot: tuple[tuple[str, int, int, float], ...] = ()   # functions by cycles: name, insns, cycles, %
     pc: int | None = None              # where the core is (shown while stopped)
     pc_function: str | None = None     # "main+0x12"
@@ -451,6 +452,7 @@ class LiveSession:
             self.eng.attach_stream(fs.feed.sensor, fs.feed.channel, fs.data, fs.feed.rate_hz)
         self._hot: tuple = ()
         self._hot_at = 0.0
+        self._rate = 2.0
         self._model_info = None
         self._inference: InferenceView | None = None
         self._profile: tuple[OpRow, ...] = ()
@@ -571,9 +573,12 @@ class LiveSession:
         if dt <= 0:
             return
         self._maybe_extend(self.virtual_time_s + dt)
-        t0 = time.perf_counter()
+        v0, t0 = self.virtual_time_s, time.perf_counter()
         stop = self.eng.run(for_time_s=dt)
-        self._wall_run += time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        self._wall_run += wall
+        if wall > 1e-3 and stop.reason == "time-limit":
+            self._rate = (self.virtual_time_s - v0) / wall      # virtual s per wall s, unpaced
         self._after_stop(stop)
 
     def _after_stop(self, stop) -> None:
@@ -724,7 +729,8 @@ class LiveSession:
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
             fault=self.fault, expect=tuple(t.expect), ambient=self.feeds[0].ambient if self.feeds else None,
             error=self.error, pc=pc, pc_function=where, hot=self._hot_functions(),
-            reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at)
+            reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at,
+            reached_cpu_s=None if self.reached_at is None else self.reached_cpu - self.started_cpu)
 
     def _hot_functions(self, top: int = 20) -> tuple:
         """Cycles per function since boot, from the engine's block profile (recomputed at most
@@ -811,7 +817,7 @@ class LiveSession:
         if self._thread is not None:
             return
         self._until_s, self.reached_at = until_s, None
-        self.started_at = time.perf_counter()
+        self.started_at, self.started_cpu = time.perf_counter(), time.process_time()
         self.state = "paused" if paused else "running"
         self._anchor = (self.virtual_time_s, self.clock())
         self._thread = threading.Thread(target=self._loop, name="tinysim-live", daemon=True)
@@ -856,7 +862,9 @@ class LiveSession:
                     continue
                 now = self.clock()
                 if self.speed is None:
-                    dt = 0.2
+                    # slices of ~1/SNAPSHOT_HZ of wall time: each run() call costs the engine
+                    # a little, so no more calls than the snapshots need (pause interrupts one)
+                    dt = min(5.0, max(0.05, self._rate / SNAPSHOT_HZ))
                 else:
                     v_anchor, w_anchor = self._anchor
                     target = v_anchor + (now - w_anchor) * self.speed
@@ -874,7 +882,7 @@ class LiveSession:
                     dt = min(dt, self._until_s - self.virtual_time_s)
                 self._run_for(dt)
                 if self._until_s is not None and self.virtual_time_s >= self._until_s - 1e-12:
-                    self.reached_at = time.perf_counter()
+                    self.reached_at, self.reached_cpu = time.perf_counter(), time.process_time()
                     self.state = "paused"
                 self._publish(force=self.state != "running")
         except Exception as e:          # a bug: show it in the UI rather than dying silently

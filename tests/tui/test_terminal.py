@@ -110,7 +110,10 @@ def test_serve_page_and_app_in_headless_chromium(tmp_path):
                     shot = tmp_path / f"serve-{len(shots)}.png"
                     page.screenshot(path=str(shot))
                     shots.append(Image.open(shot).convert("RGB"))
-                    live_ = len(shots) > 1 and ImageChops.difference(shots[-2], shots[-1]).getbbox() is not None
+                    # drawn (many colours: not the empty page with a blinking cursor) and redrawing
+                    drawn = len(shots[-1].getcolors(maxcolors=1 << 16) or []) > 20
+                    live_ = drawn and len(shots) > 1 and \
+                        ImageChops.difference(shots[-2], shots[-1]).getbbox() is not None
             finally:
                 browser.close()
         assert live_, f"the served page did not change in 90 s: {shots and shot}"

@@ -31,6 +31,7 @@ class Insn:
     name: str
     cost: int
     mem: MemRef | None
+    names_pc: bool = False   # "pc" among the operands (pop {…, pc}, ldr pc, ldr rX, [pc, …])
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class Decoder:
                     watch = True
                 if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0") and ins.address == addr:  # j .
                     spin = True
-            insns.append(Insn(ins.address, ins.size, name, cost, mem))
+            insns.append(Insn(ins.address, ins.size, name, cost, mem, "pc" in ins.op_str))
         decoded = sum(i.size for i in insns)
         if decoded < len(code):
             # Bytes capstone cannot decode still execute as one (faulting) instruction.

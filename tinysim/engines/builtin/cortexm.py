@@ -628,13 +628,7 @@ class CortexM(CoreBase):
             return False
         i = last[-1]
         return i.name in ("bx", "blx") or (i.name in ("pop", "ldr", "ldm", "ldmia", "ldmdb", "ldr.w", "pop.w",
-                                                        "ldm.w", "ldmia.w") and "pc" in self._operands(i))
-
-    def _operands(self, i) -> str:
-        try:
-            return next(self.m.decoder.disasm(self.m.read(i.addr, i.size), i.addr)).op_str
-        except (StopIteration, UcError):
-            return ""
+                                                        "ldm.w", "ldmia.w") and i.names_pc)
 
     def on_error(self, err: UcError, pc: int, unmapped) -> StopInfo | None:
         if isinstance(err, _InvState):

@@ -187,18 +187,21 @@ class Machine:
     def _map_peripherals(self):
         # One mapping per run of 4 KB pages that hold the same peripherals (a 64 MB PLIC is
         # one mapping, not 16k).
-        pages: dict[int, list] = {}
-        for p in self.peripherals.values():
-            for page in range(p.base & ~0xFFF, p.base + p.size, 0x1000):
-                pages.setdefault(page, []).append(p)
-        start = prev = None
-        for page in sorted(pages) + [None]:
-            if start is not None and (page is None or page != prev + 0x1000 or pages[page] != pages[start]):
-                self.map_mmio(start, prev + 0x1000 - start, pages[start])
-                start = None
-            if page is not None and start is None:
-                start = page
-            prev = page
+        # Page-aligned spans; between two consecutive span edges the set of peripherals is
+        # constant, so walk the edges rather than every page.
+        spans = [(p.base & ~0xFFF, (p.base + p.size + 0xFFF) & ~0xFFF, p) for p in self.peripherals.values()]
+        edges = sorted({e for lo, hi, _ in spans for e in (lo, hi)})
+        runs: list[list] = []                      # [start, end, peripherals]
+        for lo, hi in zip(edges, edges[1:]):
+            covering = [p for a, b, p in spans if a <= lo and hi <= b]
+            if not covering:
+                continue
+            if runs and runs[-1][1] == lo and runs[-1][2] == covering:
+                runs[-1][1] = hi
+            else:
+                runs.append([lo, hi, covering])
+        for start, end, periphs in runs:
+            self.map_mmio(start, end - start, periphs)
 
     def map_mmio(self, base: int, size: int, periphs: list):
         """Map ``size`` bytes at ``base``; accesses go to the peripheral covering the address."""

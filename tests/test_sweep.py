@@ -319,3 +319,29 @@ def test_verbose_replays_one_run_with_its_ground_truth(vib, capsys):
     assert out.startswith("run 0: seed 2: PASS")
     assert "truth     0.000-0.800 s  bearing_fault severity 0.12: hit" in out
     assert "uart" in out and "ALARM: vibration anomaly" in out
+
+
+def test_report_files_are_the_same_bytes_for_the_same_report(tmp_path):
+    from tinysim.sweep._plan import SweepPlan
+    from tinysim.sweep._report import write_html
+    from tinysim.sweep._score import summarize
+    det = _det()
+    labels = [Label(1.0, 2.0, "ring"), Label(4.0, 5.0, "wing")]
+    results = []
+    for i, (speed, lines) in enumerate([(0.8, [(2.5, "g: ring")]), (1.2, [(2.5, "g: ring"), (5.5, "g: ring")])]):
+        results.append({"index": i, "seed": 1, "vary": {"speed": speed}, "passed": i == 0, "error": None,
+                        "failed_checks": [] if i == 0 else ["lines"], "virtual_time_s": 10.0,
+                        "metrics": {"cycles_per_inference": 1000 + i}, "score": score_run(det, lines, labels, 10.0)})
+    plan = SweepPlan("s.yaml", (1,), (("speed", (0.8, 1.2)),), ())
+    rep = summarize(plan, results)
+    assert rep["by_vary"]["speed"][1] | {} == {"value": 1.2, "runs": 1, "passed": 0, "pass_rate": 0.0, "events": 2,
+                                               "correct": 1, "accuracy": 0.5, "misses": 0, "wrong": 1,
+                                               "false_detections": 0, "duplicates": 0, "false_alarm_rate": None}
+    assert [w["index"] for w in rep["worst"]] == [1, 0]
+    a, b = tmp_path / "a", tmp_path / "b"
+    files_a = write_html(rep, a / "r.html")
+    files_b = write_html(rep, b / "r.html")
+    assert [f.name for f in files_a] == ["r.html", "r-confusion.png", "r-by_vary.png", "r-latency.png",
+                                         "r-timeline.png"]
+    for fa, fb in zip(files_a, files_b):
+        assert fa.read_bytes() == fb.read_bytes(), fa.name

@@ -345,3 +345,12 @@ def test_report_files_are_the_same_bytes_for_the_same_report(tmp_path):
                                          "r-timeline.png"]
     for fa, fb in zip(files_a, files_b):
         assert fa.read_bytes() == fb.read_bytes(), fa.name
+
+
+@needs_fw
+def test_ground_truth_of_a_recording_is_its_labels(tmp_path):
+    rec = streams.generate({"type": "gesture", "gesture": "ring", "lead_s": 0.5}, seed=2, rate_hz=200, unit="g")
+    streams.save(rec, tmp_path / "ring.npy")
+    p = tmp_path / "rec.yaml"
+    p.write_text(WAND_YAML.split("streams:")[0] + "streams:\n  - {sensor: imu, channel: accel, file: ring.npy}\n")
+    assert sweep.ground_truth(load_scenario(p)) == list(rec.labels) and rec.labels[0].name == "ring"

@@ -20,12 +20,14 @@ Progress = Callable[[int, int], None]
 
 
 def ground_truth(sc) -> list:
-    """The labels of the scenario's generated streams: rendered as the run renders them."""
+    """The labels of the scenario's streams: generated ones rendered as the run renders them,
+    recordings as their files carry them (an .npy's sidecar metadata; CSV and WAV carry none)."""
     from .. import streams as st
     from ..scenario import CHANNEL_UNITS, ScenarioError
     labels = []
     for i, s in enumerate(sc.spec.streams):
         if s.generate is None:
+            labels += st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns).labels
             continue
         stream = st.generate(s.generate, seed=sc.spec.seed,
                              rate_hz=s.rate_hz or (16000.0 if s.channel == "pcm" else 1000.0),

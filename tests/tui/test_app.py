@@ -186,3 +186,18 @@ def test_save_key_writes_a_replayable_scenario(tmp_path, monkeypatch):
     seen = run(go())
     r = run_scenario(tmp_path / "mine.yaml")
     assert r.passed and list(r.run.uart_lines) == seen
+
+
+def test_command_palette_runs_an_injection():
+    async def go():
+        app = create_app(demo("magic wand (nano33ble)"), speed=None, autostart=False, clock=lambda: 0.0)
+        async with app.run_test(size=SIZE) as pilot:
+            app.session.advance_to(1.0)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"Gesture: slope")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            assert [label for _, label in app.session.injections] == ["gesture slope"]
+    run(go())

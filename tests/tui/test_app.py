@@ -138,6 +138,9 @@ def test_launcher_lists_demos_and_scenarios_and_opens_one():
             await pilot.pause()
             assert isinstance(app.screen, BoardScreen)
             assert app.session.target.name == "magic wand (nano33ble)"
+            await pilot.press("escape")               # back to the launcher
+            await pilot.pause()
+            assert type(app.screen).__name__ == "LauncherScreen"
     run(go())
 
 

@@ -30,7 +30,8 @@ KEYS = [
     ("b", "bearing fault on the machine (again: healthy)"), ("z", "silence the sensor (again: back)"),
     ("f", "play a recorded file (.csv .wav .npy .resd) into the sensor"),
     ("ctrl+s", "save this session as a scenario YAML (replays to the same lines)"),
-    ("u", "type into the UART (boards that model RX)"), ("escape", "leave the UART input / close a dialog"),
+    ("u", "type into the UART (boards that model RX)"),
+    ("escape", "leave the UART input / close a dialog / back to the launcher"),
     ("p", "profile of the last inference"), ("c", "scenarios: run the suite"),
     ("?", "this help"), ("ctrl+p", "command palette"), ("q", "quit"),
 ]
@@ -260,6 +261,8 @@ class BoardScreen(Screen):
         if box.has_focus:
             box.remove_class("shown")
             self.set_focus(None)
+        elif any(isinstance(sc, LauncherScreen) for sc in self.app.screen_stack):
+            self.app.pop_screen()           # back to the launcher; unmounting ends the session
 
     def action_profile(self) -> None:
         self.app.push_screen(ProfileScreen(self.session))

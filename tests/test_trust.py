@@ -735,3 +735,33 @@ text: .asciz "legacy\\n"
 """)
     r = api.run("nano33ble", elf, max_time_s=0.01)
     assert (r.exit_reason, r.uart) == ("exit", "legacy\n"), (r.exit_reason, r.detail)
+
+
+# == Python API ======================================================================================
+
+def test_step_after_run_returns_and_counts_exactly(fw):
+    """step() after run() used to spin forever at 100 % CPU: run()'s translated blocks ignore
+    Unicorn's count=1, so a polling loop never returned."""
+    import subprocess as sp
+    code = f"""
+from tinysim import api
+with api.open_board("nano33ble", {str(fw("nano33ble", "timer"))!r}) as b:
+    b.run(max_time_s=0.002)
+    i0 = b.counters().instructions
+    b.step(10)
+    print(b.counters().instructions - i0)
+    b.run(max_time_s=0.004)
+    print(round(b.counters().virtual_time_s, 6))
+"""
+    p = sp.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["10", "0.004"]
+
+
+def test_step_while_asleep_in_wfi_returns(arm_prog):
+    from tinysim import api
+    with api.open_board("nano33ble", arm_prog(_SLEEP)) as b:
+        assert b.run(max_time_s=0.005).reason == "time-limit"
+        t0 = time.time()
+        b.step(4)
+        assert time.time() - t0 < 10

@@ -462,6 +462,9 @@ class BuiltinEngine(Engine):
         t0 = time.perf_counter()
         m._pause.clear()
         m.shadows_stale = True          # the host may have changed models since the last run
+        if getattr(self, "_stepping", False):
+            m.uc.ctl_flush_tb()             # drop the blocks translated for stepping (see step)
+            self._stepping = False
         try:
             while True:
                 now = m.cycles
@@ -526,6 +529,11 @@ class BuiltinEngine(Engine):
         """Execute ``count`` instructions one at a time (interrupts are taken between them)."""
         m = self.m
         c = m.counter
+        if not getattr(self, "_stepping", False):
+            # Blocks run() translated lack Unicorn's instruction-count check, so count=1 would
+            # not stop (a polling loop then spins forever): translate afresh for stepping.
+            m.uc.ctl_flush_tb()
+            self._stepping = True
         for _ in range(count):
             if self._final is not None:
                 return self._final

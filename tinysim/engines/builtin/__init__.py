@@ -340,6 +340,9 @@ class Machine:
         if self.led_states.get(name) != on:
             if name in self.led_states:
                 self.led_toggles[name] = self.led_toggles.get(name, 0) + 1
+                # An LED change is an event a caller may wait for (run(until=...)): end the
+                # slice at the next block so it is seen there, however long the slice.
+                self.request_stop()
             self.led_states[name] = on
 
     # -- blocks -------------------------------------------------------------------------------

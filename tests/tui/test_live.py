@@ -236,3 +236,13 @@ def test_saved_scenario_is_valid_yaml_with_timestamped_injections(tmp_path):
     parts = d["streams"][0]["generate"]["concat"]
     assert [p["duration_s"] for p in parts] == [0.51, 0.5, 1.5, 1.49]
     assert json.dumps(parts[1]["offset"]) == "[0.0, 0.5, 0.866]"
+
+
+def test_uart_input_reaches_the_receive_fifo_on_the_hifive1():
+    """The FE310 UART models receive: bytes typed in the UI land in its RX FIFO."""
+    s = live.LiveSession(demo("hello (hifive1)"), speed=None)
+    s.advance_to(0.001)
+    assert s.snapshot(fresh=True).uart_rx
+    s.send_uart("hi\n")
+    assert bytes(s.eng.m.peripherals["uart0"].rx) == b"hi\n"
+    s.close()

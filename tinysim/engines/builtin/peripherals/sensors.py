@@ -105,6 +105,7 @@ class Lsm9ds1(I2cDevice):
         self.lost = 0
         self.overrun = False
         self.byte_in_sample = 0
+        self._raw = None                                # (sample, scales, bytes) last converted
 
     # -- streams ----------------------------------------------------------------------------
     def attach(self, channel: str, data, rate_hz: float):
@@ -186,11 +187,20 @@ class Lsm9ds1(I2cDevice):
         return self.regs[0x2E] >> 5 if self.regs[0x23] & 0x02 else 0
 
     def _sample_bytes(self) -> bytes:
-        g, a = self.fifo[0] if self._fifo_mode() and self.fifo else self.current
-        fs_g = self.FS_G.get((self.regs[0x10] >> 3) & 3, self.FS_G[0])
-        fs_xl = self.FS_XL[(self.regs[0x20] >> 3) & 3]
+        """OUT_*_G and OUT_*_XL of the sample on top, converted once per sample (firmware
+        reads them a byte or a few at a time)."""
+        pair = self.fifo[0] if self._fifo_mode() and self.fifo else self.current
+        scales = ((self.regs[0x10] >> 3) & 3, (self.regs[0x20] >> 3) & 3)
+        cached = self._raw
+        if cached is not None and cached[0] is pair and cached[1] == scales:
+            return cached[2]
+        g, a = pair
+        fs_g = self.FS_G.get(scales[0], self.FS_G[0])
+        fs_xl = self.FS_XL[scales[1]]
         raw = np.concatenate([np.round(g / fs_g), np.round(a / fs_xl)])
-        return np.clip(raw, -32768, 32767).astype("<i2").tobytes()
+        raw = np.clip(raw, -32768, 32767).astype("<i2").tobytes()
+        self._raw = (pair, scales, raw)
+        return raw
 
     def _read_reg(self, reg: int) -> int:
         if 0x18 <= reg <= 0x1D or 0x28 <= reg <= 0x2D:

@@ -765,3 +765,16 @@ def test_step_while_asleep_in_wfi_returns(arm_prog):
         t0 = time.time()
         b.step(4)
         assert time.time() - t0 < 10
+
+
+def test_nan_input_for_a_float_model_runs_and_the_report_says_so(tmp_path):
+    import numpy as np
+    from tinysim.model_corpus import CASES
+    c = CASES["tanh_f32"](np.random.default_rng(2))
+    (tmp_path / "m.tflite").write_bytes(c.model)
+    x = np.array(c.inputs[0], dtype=np.float32)
+    x.flat[0] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    p = tinysim("run", "-q", "-p", "nano33ble", "-m", tmp_path / "m.tflite", "-i", tmp_path / "x.npy")
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
+    assert f"input {tmp_path / 'x.npy'} (holds NaN/Inf)" in p.stdout

@@ -373,7 +373,8 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
                 ((r.astype(np.float64) - t.zero_point) * t.scale).round(7).tolist()
                 for r, t in zip(raw, info.outputs))
     rep = InferenceReport(
-        model=str(model_path), inputs_source=str(input_path) if input_path else f"random(seed={seed})",
+        model=str(model_path), inputs_source=(str(input_path) if input_path else f"random(seed={seed})") + (
+            " (holds NaN/Inf)" if any(a.dtype.kind == "f" and not np.isfinite(a).all() for a in inputs) else ""),
         outputs=tuple(r.tolist() for r in raw), outputs_dequantized=deq,
         reference=tuple(np.asarray(r).tolist() for r in ref.outputs),
         bit_exact=mism == 0 and not problems, mismatched_bytes=mism, arena_planned_bytes=planned,

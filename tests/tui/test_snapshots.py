@@ -93,7 +93,8 @@ def test_help_screen(tmp_path):
     check("help", svg, tmp_path)
 
 
-def test_launcher_and_scenarios_screens(tmp_path):
+def test_launcher_and_scenarios_screens(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)          # the screens show the folder relative to where you are
     async def go():
         app = create_app(None, scenario_dir=REPO / "scenarios")
         async with app.run_test(size=SIZE) as pilot:

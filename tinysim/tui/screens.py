@@ -37,6 +37,14 @@ KEYS = [
 ]
 
 
+def _shown(folder: Path) -> str:
+    """A folder as people typed it: relative to the working directory when inside it."""
+    try:
+        return str(Path(folder).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder)
+
+
 class BoardScreen(Screen):
     """One board, live: clock, UART, board, plots, inference, budgets, history."""
 
@@ -480,7 +488,7 @@ class ScenariosScreen(Screen):
         done = len(self.results)
         passed = sum(r.passed for r in self.results.values())
         t = Text()
-        t.append(f"{n} scenarios in {self.folder}", style="bold")
+        t.append(f"{n} scenarios in {_shown(self.folder)}", style="bold")
         t.append(f"   run {done}  passed {passed}  failed {done - passed}  running {len(self.running)}")
         self.query_one("#sc-status", Static).update(t)
 
@@ -618,7 +626,7 @@ class LauncherScreen(Screen):
                                  id=f"t{len(self.targets) - 1}"))
         folder = self.app.scenario_dir
         files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        ol.add_option(Option(Text(f"scenarios in {folder}/", style="bold underline"), disabled=True))
+        ol.add_option(Option(Text(f"scenarios in {_shown(folder)}/", style="bold underline"), disabled=True))
         if not files:
             ol.add_option(Option(Text("  none found", style="dim"), disabled=True))
         for f in files:

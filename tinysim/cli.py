@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
@@ -178,6 +179,16 @@ def _cmd_ui(args) -> int:
         print(f"tinysim ui: serving on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
         Server(shlex.join(argv), host=args.host, port=args.port, title="tinysim").serve()
         return 0
+    # textual-serve runs the app over pipes with its web driver: that is a screen too.
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
+        # A live screen needs a terminal; piped or in CI, a scenario still runs (headless),
+        # so the same command works in a README, a script and a job log.
+        if args.scenario:
+            print(f"tinysim ui: no terminal here; running {args.scenario} headless "
+                  "(as `tinysim run`)", file=sys.stderr)
+            return main((["--debug"] if args.debug else []) + ["run", args.scenario])
+        raise UsageError("tinysim ui needs a terminal (stdin and stdout are not one)",
+                         hint="run it in a terminal, serve it with --serve, or use `tinysim run`")
     from .tui import main as tui_main
     return tui_main(target, speed=speed)
 

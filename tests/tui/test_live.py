@@ -202,6 +202,20 @@ def test_cli_ui_rejects_mixed_arguments():
     assert p.returncode == 2 and "missing.elf: firmware file not found" in p.stderr
 
 
+def test_cli_ui_without_a_terminal_runs_the_scenario_headless():
+    """Piped or in a CI log there is no screen to draw: a scenario runs as `tinysim run` would
+    (its report and exit status), the launcher refuses with exit 2; nothing hangs."""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TEXTUAL_DRIVER"}
+    p = subprocess.run([sys.executable, "-m", "tinysim", "ui", "scenarios/hello_nano33ble.yaml"],
+                       capture_output=True, text=True, cwd=REPO, stdin=subprocess.DEVNULL, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "running scenarios/hello_nano33ble.yaml headless" in p.stderr
+    assert "hello_nano33ble  PASS" in p.stdout and "\x1b[?1049h" not in p.stdout
+    p = subprocess.run([sys.executable, "-m", "tinysim", "ui"], capture_output=True, text=True, cwd=REPO,
+                       stdin=subprocess.DEVNULL, env=env, timeout=60)
+    assert p.returncode == 2 and "needs a terminal" in p.stderr and "Traceback" not in p.stderr
+
+
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("riscv64-unknown-elf-gcc") is None,
                     reason="no cross compilers: cannot rebuild the shipped demo firmware")
 def test_fresh_build_matches_the_shipped_demo_firmware(tmp_path):

@@ -349,11 +349,58 @@ def test_counter_csrs_read_from_code_in_ram_follow_the_engine(fw):
         assert (b.read_register("a0"), b.read_register("a1")) == (cycles_two_addi, 3)
 
 
-def test_divide_by_zero_trapping_is_reported_as_slower(fw):
+def test_divide_by_zero_trapping_needs_no_note(fw):
     r = run(fw, "nano33ble", "fault_hardfault", max_time_s=1)
-    assert r.notes == ("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
-                       "(counts stay exact; emulation is slower)",)
-    assert run(fw, "nano33ble", "hello").notes == ()
+    assert r.exit_reason == "fault" and r.notes == ()
+
+
+def _divide_without_fault(fw, count_in_python: bool):
+    """fault_hardfault with its denominator set to 7 (once .bss is cleared, at console_puts):
+    CCR.DIV_0_TRP is set and every divide it runs has a non-zero divisor."""
+    from unicorn import UC_HOOK_CODE, Uc
+    b = api.open_board("nano33ble", fw("nano33ble", "fault_hardfault"))
+    denominator = b.m.firmware.symbol("denominator")
+    b.watch_function("console_puts",
+                     lambda i, c, args: b.write_memory(denominator, (7).to_bytes(4, "little")))
+    divides = [0]
+    if count_in_python:       # the reference: a Python hook on every divide in the image
+        for seg in b.m.firmware.segments:
+            if seg.flags & 1:
+                for ins in b.m.decoder.disasm(seg.data, seg.paddr):
+                    if ins.insn_name() in ("sdiv", "udiv"):
+                        Uc.hook_add(b.m.uc, UC_HOOK_CODE, lambda *a: divides.__setitem__(0, divides[0] + 1),
+                                    begin=ins.address, end=ins.address)
+    out = bytearray()
+    b.on_uart(lambda p, d: out.extend(d))
+    stop = b.run(max_time_s=1)
+    return b, stop, bytes(out), divides[0]
+
+
+def test_divide_trap_runs_no_python_per_divide(fw, monkeypatch):
+    """Divides by non-zero with CCR.DIV_0_TRP set are checked by the native trap: no Python
+    code hook is registered for them, and the counts are those of the same run with each
+    divide counted by a Python hook."""
+    from unicorn import UC_HOOK_CODE, Uc
+    ref, ref_stop, ref_out, n_div = _divide_without_fault(fw, count_in_python=True)
+    code_hooks = []
+    add = Uc.hook_add
+
+    def recording(self, htype, cb, *a, **k):
+        if htype == UC_HOOK_CODE:
+            code_hooks.append(k.get("begin"))
+        return add(self, htype, cb, *a, **k)
+    monkeypatch.setattr(Uc, "hook_add", recording)
+    b, stop, out, _ = _divide_without_fault(fw, count_in_python=False)
+    assert b"42 / 0 = 6 without a fault!" in out and out == ref_out      # the text says "/ 0"
+    assert (stop.reason, stop.exit_code) == (ref_stop.reason, ref_stop.exit_code) == ("exit", 1)
+    assert code_hooks == [b.m.firmware.symbol("console_puts")]      # watch_function's only
+    trap = b.m.div_trap
+    assert len(trap.addresses) == 5 and trap.seen == n_div
+    assert n_div >= 3          # main's sdiv and printf's digit loop ("42", "6")
+    assert (b.counters().instructions, b.counters().cycles) == \
+        (ref.counters().instructions, ref.counters().cycles)
+    b.close()
+    ref.close()
 
 
 @pytest.mark.parametrize("board,app", [("nano33ble", "hello"), ("nano33ble", "timer"),

@@ -726,9 +726,6 @@ class BuiltinEngine(Engine):
             notes.append(f"{core.unlocated_accesses} peripheral access(es) could not be matched to the "
                          "instruction making them: a counter (CYCCNT, SysTick, mtime) read there "
                          "returned its value at the start of that basic block")
-        if getattr(core, "_div_hooked", False):
-            notes.append("CCR.DIV_0_TRP was set: every SDIV/UDIV runs a Python hook from then on "
-                         "(counts stay exact; emulation is slower)")
         from ._semihost import notes as semihost_notes
         notes += semihost_notes(self.m)             # calls the firmware made that tinysim lacks
         return tuple(notes)

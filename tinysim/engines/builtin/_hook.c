@@ -25,12 +25,12 @@ typedef uint64_t (*mmio_read_fn)(void *uc, uint64_t offset, unsigned size, void 
 
 /* Header words (mirrored in _native.py). */
 enum { INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH,
-       EMU_STOP };
+       EMU_STOP, DIV_PC };
 enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0 + 2 * MAX_PEND };
 /* Fields of a slot's record; records start at TABLES0. */
 enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 /* STOP bits: why the hook asked Unicorn to stop. */
-enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8 };
+enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8, STOP_DIV0 = 16 };
 /* Per-block FLAGS bits. */
 enum { FLAG_SPIN = 1, FLAG_WATCH = 2 };
 
@@ -88,6 +88,44 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     }
 }
 
+/* Divide trap (Cortex-M CCR.DIV_0_TRP): a code hook on each SDIV/UDIV address. Unicorn's
+ * divides return 0 for a zero divisor; this hook reads the divisor and, only when it is zero,
+ * records the PC in the block hook's header (DIV_PC), sets STOP_DIV0 and stops Unicorn before
+ * the divide runs; Python then raises the UsageFault. A non-zero divide costs no Python.
+ * Its table (mirrored in _native.py): the block hook's shared array, uc_reg_read, uc_mem_read,
+ * ENABLED (CCR.DIV_0_TRP now), SEEN (divides checked), then Unicorn's register ids of R0..R15. */
+typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*uc_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t size);
+enum { D_STATE, D_REG_READ, D_MEM_READ, D_ENABLED, D_SEEN, D_REGS0 };
+
+static void div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    int64_t *d = (int64_t *)user;
+    int64_t *st = (int64_t *)(intptr_t)d[D_STATE];
+    uint8_t b[4];
+    uint64_t divisor = 0;
+    unsigned hw1, hw2;
+
+    if (!d[D_ENABLED] || size != 4)
+        return;
+    d[D_SEEN] += 1;
+    if (((uc_mem_read_fn)(intptr_t)d[D_MEM_READ])(uc, addr, b, 4) != 0)
+        return;
+    hw1 = b[0] | (unsigned)b[1] << 8;
+    hw2 = b[2] | (unsigned)b[3] << 8;
+    /* T32 SDIV/UDIV: 1111 1011 1001/1011 Rn | 1111 Rd 1111 Rm. Anything else (code rewritten
+     * since the scan) is left alone. */
+    if ((hw1 & 0xFFD0) != 0xFB90 || (hw2 & 0xF0F0) != 0xF0F0)
+        return;
+    if (((uc_reg_read_fn)(intptr_t)d[D_REG_READ])(uc, (int)d[D_REGS0 + (hw2 & 0xF)], &divisor) != 0)
+        return;
+    if ((uint32_t)divisor != 0)
+        return;
+    st[DIV_PC] = (int64_t)addr;
+    st[STOP] |= STOP_DIV0;
+    ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+}
+
 /* MMIO table (mirrored in _native.py): FALLBACK (a C-callable pointer to the Python read
  * callback), FALLBACK_USER, NWORDS, then one entry per 32-bit word of the mapping: a value
  * 0..0xFFFFFFFF is what the register reads; SLOW (-1) sends the read to Python. */
@@ -112,8 +150,9 @@ static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
 
 static PyObject *addresses(PyObject *self, PyObject *unused)
 {
-    return Py_BuildValue("{s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
-                         "mmio_read", (unsigned long long)(uintptr_t)&mmio_read);
+    return Py_BuildValue("{s:K,s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
+                         "mmio_read", (unsigned long long)(uintptr_t)&mmio_read,
+                         "div_hook", (unsigned long long)(uintptr_t)&div_hook);
 }
 
 static PyMethodDef methods[] = {

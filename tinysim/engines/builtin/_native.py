@@ -18,8 +18,10 @@ import numpy as np
 
 from ...errors import EngineError
 
-# Header words (mirrored in _hook.c). EMU_STOP holds uc_emu_stop's address for the hook.
-INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH, EMU_STOP = range(12)
+# Header words (mirrored in _hook.c). EMU_STOP holds uc_emu_stop's address for the hook;
+# DIV_PC the address of a divide by zero the divide trap stopped at.
+(INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH, EMU_STOP,
+ DIV_PC) = range(13)
 REGION0 = 16          # up to MAX_REGIONS x (base, size, first slot)
 MAX_REGIONS = 5
 PEND0 = 32            # pending (addr, size) pairs
@@ -29,7 +31,7 @@ N_TABLES = 6          # fields of a slot's record: ICNT, CYC, BSIZE, FLAGS, ACC_
 N_CODE = 4            # the first N_CODE fields describe code; the rest are counts
 
 # STOP bits: why the hook asked Unicorn to stop.
-STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH = 1, 2, 4, 8
+STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH, STOP_DIV0 = 1, 2, 4, 8, 16
 # FLAGS bits per block.
 FLAG_SPIN = 1         # the block is a branch to itself: nothing but an exception can leave it
 FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csrs mstatus …)
@@ -122,6 +124,46 @@ class BlockCounter:
         s = int(self.hdr[STOP])
         self.hdr[STOP] = 0
         return s
+
+
+# Divide-trap table words (mirrored in _hook.c): the block counter's array, uc_reg_read,
+# uc_mem_read, ENABLED (CCR.DIV_0_TRP), SEEN (divides checked), then Unicorn's register ids
+# of R0..R15.
+D_STATE, D_REG_READ, D_MEM_READ, D_ENABLED, D_SEEN, D_REGS0 = range(6)
+
+
+class DivideTrap:
+    """The native code hook on SDIV/UDIV addresses that stops Unicorn at a zero divisor
+    (STOP_DIV0, address in DIV_PC); a non-zero divide runs no Python."""
+
+    def __init__(self, uc, counter: BlockCounter, addresses, reg_ids):
+        from unicorn import UC_HOOK_CODE
+        from unicorn.unicorn_py3.arch.types import uc_hook_h
+        from unicorn.unicorn_py3.unicorn import uclib
+        self.table = np.zeros(D_REGS0 + 16, dtype=np.int64)
+        self.table[D_STATE] = counter.buf.ctypes.data
+        self.table[D_REG_READ] = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+        self.table[D_MEM_READ] = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
+        self.table[D_REGS0:] = reg_ids
+        hook = _addresses()["div_hook"]
+        self.addresses = tuple(addresses)
+        self._handles = []
+        for a in addresses:
+            h = uc_hook_h()
+            err = uclib.uc_hook_add(uc._uch, ctypes.byref(h), UC_HOOK_CODE, ctypes.c_void_p(hook),
+                                    ctypes.c_void_p(self.table.ctypes.data),
+                                    ctypes.c_uint64(a), ctypes.c_uint64(a))
+            if err:
+                raise RuntimeError(f"uc_hook_add failed: {err}")
+            self._handles.append(h)
+
+    def enable(self, on: bool) -> None:
+        self.table[D_ENABLED] = int(on)
+
+    @property
+    def seen(self) -> int:
+        """Divides the trap checked while enabled."""
+        return int(self.table[D_SEEN])
 
 
 # MMIO table words (mirrored in _hook.c): the Python read callback that answers whatever

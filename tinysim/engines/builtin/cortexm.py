@@ -192,6 +192,7 @@ class CortexM(CoreBase):
             setattr(self.systick, k, v)
         for k, v in st.items():
             setattr(self, k, v.copy() if isinstance(v, (set, list, bytearray)) else v)
+        self._trap_divide_by_zero()         # the native trap follows the restored CCR
 
     # -- the private peripheral bus ---------------------------------------------------------------
     def cyccnt(self, cycles: int) -> int:
@@ -341,8 +342,7 @@ class CortexM(CoreBase):
             self.scr = v
         elif a == 0xE000ED14:
             self.ccr = v
-            if v & (1 << 4):
-                self._trap_divide_by_zero()
+            self._trap_divide_by_zero()
         elif 0xE000ED18 <= a < 0xE000ED24:
             self.shpr[a - 0xE000ED18:a - 0xE000ED14] = v.to_bytes(4, "little")
         elif a == 0xE000ED24:
@@ -359,30 +359,24 @@ class CortexM(CoreBase):
             self.cpacr = v
 
     def _trap_divide_by_zero(self):
-        """CCR.DIV_0_TRP: Unicorn's SDIV/UDIV return 0 for a zero divisor, so hook each
-        divide in the firmware's code (found once) and raise the UsageFault ourselves."""
-        if getattr(self, "_div_hooked", False):
-            return
-        self._div_hooked = True
-        from unicorn import UC_HOOK_CODE
-        for seg in self.m.firmware.segments:
-            if not seg.flags & 1:
-                continue
-            for ins in self.m.decoder.disasm(seg.data, seg.paddr):
-                if ins.insn_name() in ("sdiv", "udiv"):
-                    rm = self.m.decoder.md.reg_name(ins.operands[-1].reg)
-                    self.uc.hook_add(UC_HOOK_CODE, self._on_divide, user_data=_REGS[rm],
-                                     begin=ins.address, end=ins.address)
-        self.uc.ctl_flush_tb()
+        """CCR.DIV_0_TRP: Unicorn's SDIV/UDIV return 0 for a zero divisor, so a native hook on
+        each divide in the firmware's code (found once) stops at a zero divisor and
+        after_run raises the UsageFault; a non-zero divide runs no Python."""
+        m = self.m
+        trap = getattr(m, "div_trap", None)
+        if trap is None and self.ccr & (1 << 4):
+            addrs = [ins.address for seg in m.firmware.segments if seg.flags & 1
+                     for ins in m.decoder.disasm(seg.data, seg.paddr)
+                     if ins.insn_name() in ("sdiv", "udiv")]
+            regs = [_REGS[f"r{i}"] for i in range(13)] + [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC]
+            trap = m.div_trap = N.DivideTrap(self.uc, m.counter, addrs, regs)
+            self.uc.ctl_flush_tb()
+        if trap is not None:
+            trap.enable(bool(self.ccr & (1 << 4)))
 
-    def _on_divide(self, uc, addr, size, rm):
-        if not (self.ccr & (1 << 4)) or uc.reg_read(rm) != 0:
-            return
-        self.m.unretire_tail(addr)
-        stop = self.take_fault(6, 1 << 25, addr, None, "divide-by-zero")
-        if stop is not None:
-            self.deferred_stop = stop
-        self.m.request_stop()
+    def _divide_by_zero(self, pc: int) -> StopInfo | None:
+        self.m.unretire_tail(pc)
+        return self.take_fault(6, 1 << 25, pc, None, "divide-by-zero")
 
     def _icsr(self) -> int:
         ipsr = self.uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
@@ -609,6 +603,10 @@ class CortexM(CoreBase):
     def after_run(self, err, stop_bits, requested):
         if err is not None and err.errno == UC_ERR_INSN_INVALID and self.thumb_clear():
             err = _InvState()
+        if stop_bits & N.STOP_DIV0 and err is None:
+            # The native divide trap stopped before a divide by zero (DIV_PC): fault there.
+            self.deferred_stop = self._divide_by_zero(int(self.m.counter.hdr[N.DIV_PC]))
+            requested = True
         # The engine's own PC writes (exception entry and return, hooks) clear EPSR.T too; only
         # a firmware branch that can interwork, ending the last block, means Arm state.
         plain = err is None and self.intr is None and self._interworking_branch_last()

@@ -109,6 +109,53 @@ def test_adxl345_watermark_interrupt_through_gpio_and_plic(fw):
     assert r.sensors["accel"]["lost_samples"] == 0
 
 
+def test_uart_rx_watermark_interrupt_wakes_wfi_through_plic(fw):
+    """Bytes arriving on UART0 while the core sleeps in WFI: rxwm (RX FIFO > rxcnt = 0) ->
+    PLIC source 3 -> MEI; the handler drains the FIFO and the line is echoed."""
+    with api.open_board("hifive1", fw("hifive1", "uart_irq")) as b:
+        rec = api.UartRecorder(b)
+        b.on_uart(rec)
+        at_cycle = b.m.clock_hz // 1000                                     # 1 ms
+        b.m.schedule(at_cycle, lambda: b.on_uart_rx("uart0", b"hi there\n"))
+        stop = b.run(max_time_s=1)
+        assert (stop.reason, stop.exit_code) == ("exit", 0), bytes(rec.data)
+        assert [text for _, text in rec.lines] == ["uart_irq: waiting for a line",
+                                                   'uart_irq: echo "hi there" after 1 interrupt(s)']
+        woke = rec.lines[1][0]
+        assert 0.001 <= woke < 0.0011                  # asleep until the bytes came, then echoed
+        assert b.counters().instructions < at_cycle // 10     # WFI, not polling
+
+
+def test_uart_interrupt_pending_follows_ie_ip_and_watermarks(fw):
+    """FE310-G002 UART ip/ie: txwm while the (always empty) TX FIFO holds fewer than txcnt
+    entries, rxwm while the RX FIFO holds more than rxcnt; the PLIC source is ie & ip."""
+    def w(off, v):
+        b.write_memory(0x10013000 + off, v.to_bytes(4, "little"))
+
+    def ip():
+        return int.from_bytes(b.read_memory(0x10013014, 4), "little")
+
+    with api.open_board("hifive1", fw("hifive1", "hello")) as b:
+        plic = b.m.peripherals["plic"]
+        src3 = lambda: bool(plic.pending >> 3 & 1)                     # noqa: E731
+        w(0x08, 1)                                     # txctrl: txen, txcnt 0
+        w(0x0C, 1 | 2 << 16)                           # rxctrl: rxen, rxcnt 2
+        assert ip() == 0
+        w(0x10, 3)                                     # ie: txwm | rxwm
+        assert not src3()
+        b.on_uart_rx("uart0", b"ab")                   # 2 entries: not more than rxcnt
+        assert ip() == 0 and not src3()
+        b.on_uart_rx("uart0", b"c")
+        assert ip() == 2 and src3()
+        assert int.from_bytes(b.read_memory(0x10013004, 4), "little") == ord("a")   # pop
+        assert ip() == 0 and not src3()                # level source: pending drops with it
+        w(0x10, 0)
+        w(0x08, 1 | 1 << 16)                           # txcnt 1: 0 entries < 1
+        assert ip() == 1 and not src3()                # not enabled
+        w(0x10, 1)
+        assert src3()
+
+
 def test_plic_claim_complete_registers(fw):
     with api.open_board("hifive1", fw("hifive1", "hello")) as b:
         plic = b.m.peripherals["plic"]

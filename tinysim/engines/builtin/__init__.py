@@ -639,7 +639,10 @@ class BuiltinEngine(Engine):
         p = self.m.peripherals.get(port)
         if p is None or not hasattr(p, "rx"):
             raise EngineError(f"no UART named {port!r} that can receive")
-        p.rx.extend(data)
+        if hasattr(p, "receive"):
+            p.receive(data)                 # the model raises its RX interrupt
+        else:
+            p.rx.extend(data)
 
     def sensors(self) -> dict:
         """Sensor devices on the board's buses, by name."""

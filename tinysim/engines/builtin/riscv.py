@@ -185,7 +185,15 @@ class Riscv(CoreBase):
 
     # -- interrupts --------------------------------------------------------------------------------
     def set_irq_pending(self, irq: int):
-        pass                                            # external interrupts: PLIC not modelled yet
+        """A one-shot interrupt request from a model: its PLIC source turns pending until
+        claimed. (Models with a level, like the UART and GPIO, drive the PLIC directly.)"""
+        plic = self.m.plic
+        if plic is None:
+            from ...errors import EngineError
+            raise EngineError(f"{self.m.platform.name}: a peripheral raised interrupt {irq} but the "
+                              "platform has no PLIC (sifive.plic)",
+                              hint="add the PLIC to the platform's peripherals, or drop the irq: entry")
+        plic.request(irq)
 
     def _pending_causes(self) -> list[int]:
         causes = []

@@ -34,6 +34,13 @@ class Plic(Peripheral):
         if self.meip() != was:
             self.m.request_stop()
 
+    def request(self, source: int):
+        """An edge through the source's gateway: pending until claimed (if not in service)."""
+        bit = 1 << source
+        if not self.in_service & bit and not self.pending & bit:
+            self.pending |= bit
+            self.m.request_stop()
+
     def _best(self) -> int:
         best, prio = 0, self.threshold
         for s in range(1, self.n + 1):
@@ -81,7 +88,10 @@ class Plic(Peripheral):
 
 
 class SifiveUart(Peripheral):
-    """UART: the TX FIFO drains at once; RX bytes can be queued by the host."""
+    """UART (FE310-G002 manual ch. 18): the TX FIFO drains at once; RX bytes are queued by the
+    host. Interrupts: ip.txwm while the TX FIFO holds fewer than txctrl.txcnt entries (always,
+    once txcnt > 0: it is empty), ip.rxwm while the RX FIFO holds more than rxctrl.rxcnt; the
+    UART's PLIC source (``irq:``) is high while ie & ip."""
     model = "sifive.uart"
     TXDATA, RXDATA, TXCTRL, RXCTRL, IE, IP, DIV = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
     FAST = (TXDATA,)                 # polled for "FIFO full" before every byte
@@ -93,16 +103,36 @@ class SifiveUart(Peripheral):
         super().__init__(machine, spec)
         self.rx: deque[int] = deque()
         self.regs[self.DIV] = 0x0000008A
+        self.level = False           # what drives the PLIC source now
+
+    def _ip(self) -> int:
+        txwm = ((self.regs.get(self.TXCTRL, 0) >> 16) & 7) > 0    # 0 entries < txcnt
+        rxwm = len(self.rx) > ((self.regs.get(self.RXCTRL, 0) >> 16) & 7)
+        return int(txwm) | int(rxwm) << 1
+
+    def _update_irq(self):
+        level = bool(self._ip() & self.regs.get(self.IE, 0) & 3)
+        if level != self.level:
+            self.level = level
+            if self.irq is not None and self.m.plic is not None:
+                self.m.plic.set_level(self.irq, level)
+
+    def receive(self, data: bytes):
+        """Bytes arriving on RX (from the host)."""
+        self.rx.extend(data)
+        self._update_irq()
 
     def read(self, off, size):
         if off == self.TXDATA:
             return 0                                # FIFO never full
         if off == self.RXDATA:
-            return self.rx.popleft() if self.rx else 0x80000000
+            if not self.rx:
+                return 0x80000000                   # empty
+            v = self.rx.popleft()
+            self._update_irq()
+            return v
         if off == self.IP:
-            txwm = ((self.regs.get(self.TXCTRL, 0) >> 16) & 7) > 0   # queue empty < txcnt
-            rxwm = len(self.rx) > ((self.regs.get(self.RXCTRL, 0) >> 16) & 7)
-            return int(txwm) | int(rxwm) << 1
+            return self._ip()
         return super().read(off, size)
 
     def write(self, off, size, value):
@@ -111,6 +141,8 @@ class SifiveUart(Peripheral):
                 self.m.emit_uart(self.name, bytes([value & 0xFF]))
         elif off != self.RXDATA and off != self.IP:
             super().write(off, size, value)
+            if off in (self.TXCTRL, self.RXCTRL, self.IE):
+                self._update_irq()
 
 
 class Prci(Peripheral):

@@ -367,7 +367,8 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
                                     mismatched_bytes=0, arena_planned_bytes=None, **common)
     status, planned, outs, err = results
     if status != 0:
-        raise ModelError(f"{model_path}: the firmware rejected the model: {err}")
+        raise ModelError(f"{model_path}: the firmware rejected the model: {err}",
+                         hint=_tsrt_hint(err))
     raw, mism, problems = compare_outputs(outs, info, ref)
     deq = tuple(None if t.scale is None or np.dtype(t.dtype).kind == "f" else
                 ((r.astype(np.float64) - t.zero_point) * t.scale).round(7).tolist()
@@ -380,6 +381,19 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
         bit_exact=mism == 0 and not problems, mismatched_bytes=mism, arena_planned_bytes=planned,
         output_problems=problems, **common)
     return run, rep
+
+
+def _tsrt_hint(err: str) -> str | None:
+    """What to do about a model the firmware's tsrt_init rejected (its message says what and where;
+    the firmware passes on tsrt's message, not its error code)."""
+    if "quantization scales out of range" in err:
+        return ("a rescale factor from the model's quantization scales is not finite or not below "
+                "2^31, which only a damaged file holds: convert the model again")
+    if err.startswith("corrupt model"):
+        return "the file is damaged or was not written by the TFLite converter: convert the model again"
+    if err.startswith("arena too small"):
+        return "the model needs more arena than the firmware has: use a smaller model"
+    return None
 
 
 def compare_outputs(published: list[tuple[int, bytes]], info: ModelInfo, ref: Reference):

@@ -62,7 +62,7 @@ int tsrt_prepare_softmax(tsrt_ctx *c, tsrt_op *op, int op_index) {
     }
     real = (double)beta * (double)in->scale * (double)(1 << (31 - 5));
     if (real > 2147483647.0) real = 2147483647.0;
-    tsrt_quantize_multiplier(real, &d->mult, &sh);
+    tsrt_quantize_multiplier(c, real, &d->mult, &sh);
     TSRT_REQUIRE(sh >= 0, TSRT_ERR_INVALID, "softmax beta*scale too small");
     d->shift = sh;
     d->diff_min = -tsrt_calc_input_radius(5, sh, 31);
@@ -81,7 +81,7 @@ int tsrt_prepare_softmax(tsrt_ctx *c, tsrt_op *op, int op_index) {
     if (!d->exp_lut || !d->recip_lut) return m->status;
     tsrt_gen_lut_int16(exp_fn, -10.0f, 0.0f, -1.0f, 1.0f, d->exp_lut);
     tsrt_gen_lut_int16(recip_fn, 0.0f, 1.0f, -1.0f, 1.0f, d->recip_lut);
-    tsrt_quantize_multiplier(
+    tsrt_quantize_multiplier(c,
         (double)in->scale * (double)beta / (10.0 / 65535.0), &d->mult, &sh);
     d->shift = sh;
     return TSRT_OK;
@@ -387,7 +387,7 @@ int tsrt_prepare_relu(tsrt_ctx *c, tsrt_op *op, int op_index) {
   if (in->type == TSRT_INT16)
     TSRT_REQUIRE(in->zero_point == 0 && out->zero_point == 0,
                  TSRT_ERR_INVALID, "int16 needs zero points of 0");
-  tsrt_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult,
+  tsrt_quantize_multiplier(c, (double)in->scale / (double)out->scale, &d->mult,
                            &sh);
   d->shift = sh;
   lo = out->zero_point + (int32_t)tsrt_roundf(0.0f / out->scale);

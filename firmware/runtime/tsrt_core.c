@@ -310,6 +310,16 @@ static int parse_tensor(tsrt_model *m, tsrt_fb *r, uint32_t ttab,
     }
     if (zl) t->zero_point = read_zp0(r, zp);
     t->quant_dim = (uint8_t)tsrt_fb_int(r, q, 6, 4, 1, 0);
+    if (zl) {
+      /* The kernels add zero points (the int64's low word, as TFLM) to int32
+       * sums: one outside its type's range would overflow them. */
+      const uint32_t z = (uint32_t)t->zero_point, ty = t->type;
+      const uint32_t off = ty == TSRT_INT8 ? 128u : ty == TSRT_INT16 ? 32768u : 0u;
+      const uint32_t span = ty == TSRT_INT8 || ty == TSRT_UINT8 ? 255u
+                          : ty == TSRT_INT16 ? 65535u : 0xffffffffu;
+      if (z + off > span)
+        return model_err_i(m, "tensor ", idx, ": zero point out of range");
+    }
   }
   if (r->bad) return model_err_i(m, "tensor ", idx, " quantization");
 
@@ -493,6 +503,7 @@ int tsrt_init(tsrt_model *m, const uint8_t *flatbuffer, size_t size,
   rd.bad = 0;
   ctx.m = m;
   ctx.r = r;
+  ctx.bad_scales = 0;
 
   root = tsrt_fb_u32(r, 0);
   if (!tsrt_fb_table(r, root)) return model_err(m, "bad root table");
@@ -648,6 +659,9 @@ int tsrt_init(tsrt_model *m, const uint8_t *flatbuffer, size_t size,
     const tsrt_kernel *k = tsrt_find_kernel(op->code);
     rc = k->prepare(&ctx, op, (int)i);
     if (rc) return rc;
+    if (ctx.bad_scales)
+      return model_err_i(m, "operator ", (long)i,
+                         ": quantization scales out of range");
     if (r->bad) return model_err_i(m, "operator ", (long)i, " options");
     if (m->status) return m->status;
   }

@@ -75,7 +75,7 @@ static int prepare_ew(tsrt_ctx *c, tsrt_op *op, int op_index, int kind) {
   if (kind == EW_MUL) {
     const double real = (double)a->scale * (double)b->scale / (double)out->scale;
     int sh;
-    tsrt_quantize_multiplier(real, &d->out_mult, &sh);
+    tsrt_quantize_multiplier(c, real, &d->out_mult, &sh);
     d->out_shift = sh;
   } else {
     const float mx = a->scale > b->scale ? a->scale : b->scale;
@@ -84,11 +84,11 @@ static int prepare_ew(tsrt_ctx *c, tsrt_op *op, int op_index, int kind) {
     d->left_shift = out->type == TSRT_INT16 ? 15 : 20;
     TSRT_REQUIRE(a->scale > 0 && b->scale > 0 && out->scale > 0,
                  TSRT_ERR_INVALID, "quantized tensors need positive scales");
-    tsrt_quantize_multiplier((double)a->scale / twice_max, &d->in1_mult, &sh);
+    tsrt_quantize_multiplier(c, (double)a->scale / twice_max, &d->in1_mult, &sh);
     d->in1_shift = sh;
-    tsrt_quantize_multiplier((double)b->scale / twice_max, &d->in2_mult, &sh);
+    tsrt_quantize_multiplier(c, (double)b->scale / twice_max, &d->in2_mult, &sh);
     d->in2_shift = sh;
-    tsrt_quantize_multiplier(
+    tsrt_quantize_multiplier(c,
         twice_max / ((double)(1 << d->left_shift) * (double)out->scale),
         &d->out_mult, &sh);
     d->out_shift = sh;

@@ -55,6 +55,7 @@ typedef struct tsrt_op {
 typedef struct {
   tsrt_model *m;
   tsrt_fb *r;
+  int bad_scales; /* set by tsrt_quantize_multiplier, checked after prepare */
 } tsrt_ctx;
 
 typedef int (*tsrt_prepare_fn)(tsrt_ctx *c, tsrt_op *op, int op_index);
@@ -103,7 +104,10 @@ uint32_t tsrt_opt_vector(tsrt_ctx *c, const tsrt_op *op, int idx,
 
 /* ------------------------------------------------------------ math */
 
-void tsrt_quantize_multiplier(double m, int32_t *qm, int *shift);
+/* TFLM QuantizeMultiplier. A factor that is not finite or needs a shift of
+ * more than 31 bits (only corrupt scales give one) sets c->bad_scales: the
+ * operator is then rejected after its prepare, so no kernel shifts by >= 32. */
+void tsrt_quantize_multiplier(tsrt_ctx *c, double m, int32_t *qm, int *shift);
 double tsrt_frexp(double x, int *e);
 double tsrt_round(double x);  /* half away from zero */
 float tsrt_roundf(float x);   /* half away from zero */

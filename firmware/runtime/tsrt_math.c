@@ -50,10 +50,13 @@ float tsrt_roundf(float x) {
   return t;
 }
 
-void tsrt_quantize_multiplier(double m, int32_t *qm, int *shift) {
+void tsrt_quantize_multiplier(tsrt_ctx *c, double m, int32_t *qm, int *shift) {
   double q;
   int64_t q_fixed;
-  if (m == 0.0) {
+  dbits b;
+  b.d = m;
+  if (m == 0.0 || ((b.u >> 52) & 0x7ff) == 0x7ff) {
+    if (m != 0.0) c->bad_scales = 1; /* NaN or Inf */
     *qm = 0;
     *shift = 0;
     return;
@@ -68,6 +71,7 @@ void tsrt_quantize_multiplier(double m, int32_t *qm, int *shift) {
     *shift = 0;
     q_fixed = 0;
   }
+  if (*shift > 31) c->bad_scales = 1;
   *qm = (int32_t)q_fixed;
 }
 

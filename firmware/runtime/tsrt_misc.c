@@ -93,7 +93,7 @@ int tsrt_prepare_quantize(tsrt_ctx *c, tsrt_op *op, int op_index) {
   d->scale = out->scale;
   if (it != TSRT_FLOAT32) {
     int sh;
-    tsrt_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult,
+    tsrt_quantize_multiplier(c, (double)in->scale / (double)out->scale, &d->mult,
                              &sh);
     d->shift = sh;
   }
@@ -285,7 +285,7 @@ int tsrt_prepare_mean(tsrt_ctx *c, tsrt_op *op, int op_index) {
   if (in->type != TSRT_FLOAT32) {
     int sh, s;
     int32_t mult;
-    tsrt_quantize_multiplier((double)in->scale / (double)out->scale, &mult,
+    tsrt_quantize_multiplier(c, (double)in->scale / (double)out->scale, &mult,
                              &sh);
     if (count > 0) {
       s = 31 - tsrt_clz32((uint32_t)count); /* floor(log2(count)) */

@@ -43,7 +43,8 @@ static int per_channel(tsrt_ctx *c, tsrt_op *op, int op_index, nn_data *d,
     const float s = f->nscales > 1 ? f->scales[i] : f->scale;
     const double eff = (double)in->scale * (double)s / (double)out->scale;
     int sh;
-    tsrt_quantize_multiplier(eff, &d->mult[i], &sh);
+    tsrt_quantize_multiplier(c, eff, &d->mult[i], &sh);
+    c->bad_scales |= (in->type == TSRT_INT16) & (sh > 14); /* mbqm64 */
     d->shift[i] = sh;
   }
   return TSRT_OK;
@@ -447,7 +448,8 @@ int tsrt_prepare_fc(tsrt_ctx *c, tsrt_op *op, int op_index) {
                    TSRT_ERR_INVALID,
                    "bias scale must equal input scale * weight scale");
     }
-    tsrt_quantize_multiplier(ips / (double)out->scale, &d->out_mult, &sh);
+    tsrt_quantize_multiplier(c, ips / (double)out->scale, &d->out_mult, &sh);
+    c->bad_scales |= (in->type == TSRT_INT16) & (sh > 14); /* mbqm64 */
     d->out_shift = sh;
   }
   d->in_zp = in->zero_point;

@@ -65,9 +65,9 @@ int tsrt_prepare_svdf(tsrt_ctx *c, tsrt_op *op, int op_index) {
     int sh;
     TSRT_REQUIRE((bd < 0 ? -bd : bd) < 1e-5, TSRT_ERR_INVALID,
                  "bias scale must equal state scale * time weight scale");
-    tsrt_quantize_multiplier((double)e1, &d->s1_mult, &sh);
+    tsrt_quantize_multiplier(c, (double)e1, &d->s1_mult, &sh);
     d->s1_shift = sh;
-    tsrt_quantize_multiplier((double)e2, &d->s2_mult, &sh);
+    tsrt_quantize_multiplier(c, (double)e2, &d->s2_mult, &sh);
     d->s2_shift = sh;
   }
   d->in_zp = in->zero_point;

@@ -302,7 +302,7 @@ class ScenarioResult:
         return [c for c in self.checks if not c.passed and c.belongs_to(self.must_fail) and c.key != "must_fail"]
 
 
-def _stream_data(sc: Scenario, i: int, s: StreamSpec):
+def _stream_data(sc: Scenario, i: int, s: StreamSpec, notes: list[str] | None = None):
     from . import streams as st
     unit = CHANNEL_UNITS[s.channel]
     default_rate = 16000.0 if s.channel == "pcm" else 1000.0
@@ -314,6 +314,13 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec):
     else:
         stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
         stream = stream.to_unit(unit)
+        if s.channel == "pcm" and s.rate_hz is None and stream.rate_hz != default_rate:
+            # Converted here (boxcar + linear interpolation, deterministic) rather than left to
+            # the microphone's nearest-sample pick, and the report says so.
+            if notes is not None:
+                notes.append(f"{s.sensor}: {Path(s.file).name} resampled {stream.rate_hz:g} -> "
+                             f"{default_rate:g} Hz (set rate_hz to choose the rate)")
+            stream = stream.resample(default_rate)
     need = CHANNEL_COLUMNS[s.channel]
     if stream.n_channels != need:
         where = s.file or "the generator"
@@ -359,7 +366,8 @@ def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | No
                                        if v is not None})
         sc = replace(sc, spec=spec)
     fw = sc.resolve(spec.firmware) if spec.firmware else None
-    feeds = [(s.sensor, s.channel, *_stream_data(sc, i, s)) for i, s in enumerate(spec.streams)]
+    notes: list[str] = []
+    feeds = [(s.sensor, s.channel, *_stream_data(sc, i, s, notes)) for i, s in enumerate(spec.streams)]
 
     def prepare(eng):
         for sensor, channel, data, rate in feeds:
@@ -374,6 +382,8 @@ def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | No
     else:
         run = api.run(spec.platform, fw, max_time_s=spec.duration, wall_limit_s=spec.wall_limit,
                       prepare=prepare)
+    if notes:
+        run = replace(run, notes=tuple(notes) + tuple(run.notes))
     checks = evaluate(spec.expect, run, inf, duration_s=spec.duration, wall_limit_s=spec.wall_limit)
     metrics = {"cycles": run.cycles, "instructions": run.instructions, "flash_bytes": run.flash_bytes,
                "ram_bytes": run.ram_static_bytes, "stack_bytes": run.stack_peak_bytes}

@@ -778,3 +778,20 @@ def test_nan_input_for_a_float_model_runs_and_the_report_says_so(tmp_path):
     p = tinysim("run", "-q", "-p", "nano33ble", "-m", tmp_path / "m.tflite", "-i", tmp_path / "x.npy")
     assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
     assert f"input {tmp_path / 'x.npy'} (holds NaN/Inf)" in p.stdout
+
+
+def test_stepping_over_wfi_sleeps_to_the_next_event(arm_prog):
+    """SysTick every 10 ms (639,999 + 1 cycles at 64 MHz) and a WFI loop: stepping over the
+    WFI lets virtual time pass to the tick, as the core would sleep; the next steps run the
+    SysTick handler. Stepping with nothing that can wake the core ends as idle, at once."""
+    from tinysim import api
+    with api.open_board("nano33ble", arm_prog(_SLEEP)) as b:
+        for _ in range(40):                 # up to the first WFI
+            b.step(1)
+            if b.counters().virtual_time_s >= 0.009:
+                break
+        assert b.counters().virtual_time_s >= 0.009, "a step over WFI let no time pass"
+    with api.open_board("nano33ble", arm_prog("2:  wfi\n    b 2b\n")) as b:
+        t0 = time.time()
+        stops = [b.step(1).reason for _ in range(4)]
+        assert "idle" in stops and time.time() - t0 < 10

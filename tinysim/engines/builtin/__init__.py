@@ -540,6 +540,7 @@ class BuiltinEngine(Engine):
         for _ in range(count):
             if self._final is not None:
                 return self._final
+            slept = False
             for _attempt in range(3):       # the first try may only meet a new block
                 pc0 = m.core.pc()
                 i0, c0 = m.insns, m.cycles
@@ -566,6 +567,7 @@ class BuiltinEngine(Engine):
                     c.hdr[N.CYCLES] = c0 + sum(x.cost for x in ran_insns)
                     c.hdr[N.LAST_ADDR] = pc0
                     c.hdr[N.LAST_SIZE] = sum(x.size for x in ran_insns)
+                    slept = len(ran_insns) == 1 and m.core.is_wfi_before(pc0 + ran_insns[0].size)
                 stop = m.core.after_run(err, bits, True)
                 if err is not None:
                     c.hdr[N.INSNS], c.hdr[N.CYCLES] = i0, c0
@@ -573,6 +575,12 @@ class BuiltinEngine(Engine):
                     return self._finish(stop, time.perf_counter())
                 if ran or err is not None or stop is not None:
                     break
+            if slept:
+                # Stepping over WFI sleeps to the next event, as the core would; stepping the
+                # sleep loop again and again would otherwise never let virtual time pass.
+                if m.core.sleep(StopInfo("idle"), None) is not None:
+                    return self._finish(StopInfo("idle", detail="WFI with nothing pending: nothing can "
+                                                 "wake the core"), time.perf_counter())
             m.fire_due_events()
             m.core.service_interrupts()
         return StopInfo("paused")

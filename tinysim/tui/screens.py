@@ -452,7 +452,7 @@ class ScenariosScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="sc-status")
         with Horizontal(id="sc-main"):
-            tree: Tree = Tree(str(self.folder), id="sc-tree")
+            tree: Tree = Tree(_shown(self.folder), id="sc-tree")
             tree.border_title = "scenarios"
             yield tree
             with VerticalScroll(id="sc-report"):

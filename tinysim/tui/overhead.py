@@ -41,10 +41,14 @@ def in_app(target: live.Target, virtual_s: float) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    virtual_s = float(argv[0]) if argv else 20.0
-    repeat = int(argv[1]) if len(argv) > 1 else 3
-    only = argv[2] if len(argv) > 2 else ""          # e.g. "nano33ble": demos whose name has it
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m tinysim.tui.overhead",
+                                 description="What the UI costs unpaced emulation, per bundled demo.")
+    ap.add_argument("seconds", nargs="?", type=float, default=20.0, help="virtual seconds (default 20)")
+    ap.add_argument("repeat", nargs="?", type=int, default=3, help="runs of each, best kept (default 3)")
+    ap.add_argument("only", nargs="?", default="", help="demos whose name has this, e.g. nano33ble")
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    virtual_s, repeat, only = args.seconds, args.repeat, args.only
     for target in (d for d in live.demos() if d.feeds and only in d.name):
         plain(target, 0.1)                              # warm: compile and translate first
         p, a = [], []

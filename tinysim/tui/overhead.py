@@ -20,6 +20,7 @@ from .app import create_app
 def plain(target: live.Target, virtual_s: float) -> tuple[float, float]:
     """(wall, CPU) seconds of one engine.run() over ``virtual_s``."""
     s = live.LiveSession(target, speed=None)          # same feeds and model, never started
+    s._maybe_extend(virtual_s)      # the live feeds drawn over the whole span, as the UI draws them
     t0, c0 = time.perf_counter(), time.process_time()
     s.eng.run(max_time_s=virtual_s)
     dt, dc = time.perf_counter() - t0, time.process_time() - c0

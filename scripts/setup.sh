@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 debs=(make cmake gcc python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf
       picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc
-      chromium)   # chromium: the browser the `tinysim ui --serve` test drives (no browser download)
+      chromium    # chromium: the browser the `tinysim ui --serve` test drives (no browser download)
+      espeak-ng)  # espeak-ng: speech for the keyword-spotting data, speech streams and the TUI's say
 missing=()
 for p in "${debs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,1 @@
+"""Signal processing shared by the host and the firmware references."""

@@ -49,6 +49,7 @@ from ..errors import ConfigError, Problem
 from . import _detmath as dm
 from . import generators as _generators  # noqa: F401  (registers the generators)
 from . import gesture as _gesture  # noqa: F401
+from . import speech as _speech  # noqa: F401
 from . import vibration as _vibration  # noqa: F401
 from .formats import load
 from .schema import GENERATORS, Positive, SpecBase

@@ -316,8 +316,9 @@ class Pdm(NordicEvents, Peripheral):
     def _samples(self, first: int, n: int) -> np.ndarray:
         if self.pcm is None or not len(self.pcm):
             return np.zeros(n, dtype="<i2")
-        t = (first + np.arange(n)) / self.rate()
-        idx = np.minimum((t * self.pcm_rate).astype(np.int64), len(self.pcm) - 1)
+        # index = sample * pcm_rate / rate: exact when the rates are equal ((i / r) * r is not)
+        idx = np.minimum(((first + np.arange(n)) * self.pcm_rate / self.rate()).astype(np.int64),
+                         len(self.pcm) - 1)
         return np.clip(np.round(self.pcm[idx]), -32768, 32767).astype("<i2")
 
     def _buffer_done(self):

@@ -1,0 +1,248 @@
+/*
+ * kws (nano33ble) - keyword spotting: PDM microphone at 16 kHz (EasyDMA into a ring of 20 ms
+ * buffers, END interrupt, WFI between them) -> the fixed-point front end (frontend.c) once per
+ * 20 ms stride into a ring of the last 49 frames of 40 int8 log-mel features -> the int8 model in
+ * the model partition (models/kws.tflite: silence, unknown, yes, no) every INFER_EVERY strides ->
+ * the mean of the last AVERAGE outputs -> "heard: <word> (p=0.93)" and the LED, at most once per
+ * REFRACTORY strides (one word, one detection).
+ * Cycle figures (DWT CYCCNT): after the first second one line
+ *   "kws: cycles front end <max>/stride, inference <max> every <n> strides, budget <c>/stride"
+ * A ring overrun (processing fell NBUF strides behind the microphone) prints "kws: overrun".
+ * Exit codes (only on errors): 3 model missing, rejected or of the wrong shape.
+ * Frames end at buffer ends: frame k holds samples [320 k - 160, 320 k + 320) of the stream, the
+ * first one preceded by 160 zeros, i.e. kws_frontend.features() of the stream after 160 zeros.
+ * Built with -DKWS_DUMP (kws_dump.elf): no model; prints each frame's features as
+ * "fe <frame> <80 hex digits>" so tests compare them with tinysim.dsp.kws_frontend.
+ */
+#include "tinysim.h"
+#include "board_regs.h"
+#include "tsrt.h"
+#include "frontend.h"
+
+#define STRIDE 320
+#define FRAMES 49
+#define NBUF 8                       /* 160 ms of audio may wait while the model runs */
+#define INFER_EVERY 3                /* strides: an inference every 60 ms */
+#define AVERAGE 3                    /* outputs averaged: the last 180 ms */
+#define THRESHOLD 70                 /* percent of the averaged keyword probability */
+#define REFRACTORY 50                /* strides (1 s) after a detection */
+#define LED_STRIDES 25               /* LED on for 0.5 s */
+#define ARENA_BYTES (64 * 1024)
+#define BUDGET (BOARD_CPU_HZ / 1000u * 20u)
+
+#define PDM_BASE            0x4001D000u
+#define PDM_TASKS_START     REG32(PDM_BASE + 0x000u)
+#define PDM_EVENTS_STARTED  REG32(PDM_BASE + 0x100u)
+#define PDM_EVENTS_END      REG32(PDM_BASE + 0x108u)
+#define PDM_INTENSET        REG32(PDM_BASE + 0x304u)
+#define PDM_ENABLE          REG32(PDM_BASE + 0x500u)
+#define PDM_PDMCLKCTRL      REG32(PDM_BASE + 0x504u)
+#define PDM_MODE            REG32(PDM_BASE + 0x508u)
+#define PDM_RATIO           REG32(PDM_BASE + 0x520u)
+#define PDM_PSEL_CLK        REG32(PDM_BASE + 0x540u)
+#define PDM_PSEL_DIN        REG32(PDM_BASE + 0x544u)
+#define PDM_SAMPLE_PTR      REG32(PDM_BASE + 0x560u)
+#define PDM_SAMPLE_MAXCNT   REG32(PDM_BASE + 0x564u)
+#define NVIC_ISER0          REG32(0xE000E100u)
+#define PDM_IRQN            29
+
+static int16_t pcm[NBUF][STRIDE];
+static volatile uint32_t produced;   /* buffers filled; buffer k is pcm[k % NBUF] */
+static uint32_t latched;             /* index of the buffer latched as the next one */
+static int16_t audio[KWS_FE_FRAME];  /* the current 30 ms frame */
+static int8_t feat[FRAMES][KWS_FE_MEL];
+static int head;                     /* feat[head] is the oldest frame */
+
+void PDM_IRQHandler(void);
+void PDM_IRQHandler(void)
+{
+    /* END and STARTED arrive together at a buffer switch: count the filled buffer, then queue
+     * the one after the buffer just latched. */
+    if (PDM_EVENTS_END) {
+        PDM_EVENTS_END = 0;
+        produced++;
+    }
+    if (PDM_EVENTS_STARTED) {
+        PDM_EVENTS_STARTED = 0;
+        latched++;
+        PDM_SAMPLE_PTR = (uint32_t)(uintptr_t)pcm[latched % NBUF];
+    }
+}
+
+static void mic_start(void)
+{
+    PDM_PSEL_CLK = 26;               /* P0.26: PDM clock on the Nano 33 BLE Sense */
+    PDM_PSEL_DIN = 25;               /* P0.25: PDM data */
+    PDM_PDMCLKCTRL = 0x0A000000u;    /* 1.280 MHz */
+    PDM_RATIO = 1;                   /* /80 -> 16 kHz */
+    PDM_MODE = 1;                    /* mono */
+    PDM_SAMPLE_PTR = (uint32_t)(uintptr_t)pcm[0];
+    PDM_SAMPLE_MAXCNT = STRIDE;
+    PDM_INTENSET = (1u << 0) | (1u << 2);   /* STARTED, END */
+    NVIC_ISER0 = 1u << PDM_IRQN;
+    PDM_ENABLE = 1;
+    PDM_TASKS_START = 1;
+}
+
+/* Slides the frame by one stride and computes its features into the ring. */
+static void stride(const int16_t *in)
+{
+    for (int i = 0; i < KWS_FE_FRAME - STRIDE; i++)
+        audio[i] = audio[i + STRIDE];
+    for (int i = 0; i < STRIDE; i++)
+        audio[KWS_FE_FRAME - STRIDE + i] = in[i];
+    kws_frontend(audio, feat[head]);
+    head = (head + 1) % FRAMES;
+}
+
+#ifdef KWS_DUMP
+int main(void)
+{
+    board_init();
+    mic_start();
+    static const char HEX[] = "0123456789abcdef";
+    char line[2 * KWS_FE_MEL + 1];
+    uint32_t consumed = 0, frame = 0;
+    for (;;) {
+        __asm__ volatile("cpsid i");
+        while (consumed == produced) {
+            __asm__ volatile("wfi");
+            __asm__ volatile("cpsie i");
+            __asm__ volatile("cpsid i");
+        }
+        __asm__ volatile("cpsie i");
+        stride(pcm[consumed++ % NBUF]);
+        const int8_t *f = feat[(head + FRAMES - 1) % FRAMES];
+        for (int m = 0; m < KWS_FE_MEL; m++) {
+            line[2 * m] = HEX[(uint8_t)f[m] >> 4];
+            line[2 * m + 1] = HEX[(uint8_t)f[m] & 15];
+        }
+        line[2 * KWS_FE_MEL] = 0;
+        console_printf("fe %u %s\n", (unsigned)frame++, line);
+    }
+}
+#else
+extern const uint8_t __model_partition_start__[];
+static const char *const NAMES[] = {"silence", "unknown", "yes", "no"};
+static uint8_t arena[ARENA_BYTES] __attribute__((aligned(16), section(".noinit.arena")));
+static tsrt_model model;
+static int32_t in_mult, in_zp;       /* front end int8 -> model input: zp + f * in_mult / 2^16 */
+static float out_scale;
+static int32_t out_zp;
+static int32_t history[AVERAGE][4];  /* probabilities in 1/1000 */
+static int n_history;
+
+static int model_init(void)
+{
+    const uint32_t *hdr = (const uint32_t *)__model_partition_start__;
+    if (hdr[0] != 0x314D5354u) {     /* "TSM1" */
+        console_printf("kws: no model in the model partition (give the scenario a model:)\n");
+        return -1;
+    }
+    if (tsrt_init(&model, __model_partition_start__ + 16, hdr[1], arena, sizeof arena) != 0) {
+        console_printf("kws: model rejected: %s\n", tsrt_error(&model));
+        return -1;
+    }
+    const tsrt_tensor *in = tsrt_input(&model, 0), *out = tsrt_output(&model, 0);
+    if (tsrt_input_bytes(&model, 0) != FRAMES * KWS_FE_MEL || tsrt_output_bytes(&model, 0) != 4) {
+        console_printf("kws: model takes %u bytes and gives %u; this app needs int8 [1,49,40,1] -> [1,4]\n",
+                       (unsigned)tsrt_input_bytes(&model, 0), (unsigned)tsrt_output_bytes(&model, 0));
+        return -1;
+    }
+    /* The model was trained on the front end's int8 values as floats: q = zp + f / scale. */
+    in_mult = (int32_t)(65536.0f / tsrt_tensor_scale(in) + 0.5f);
+    in_zp = tsrt_tensor_zero_point(in);
+    out_scale = tsrt_tensor_scale(out);
+    out_zp = tsrt_tensor_zero_point(out);
+    return 0;
+}
+
+/* Runs the model on the ring (oldest frame first) and appends its output to the history. */
+static int infer(void)
+{
+    int8_t *q = tsrt_input_data(&model, 0);
+    for (int t = 0; t < FRAMES; t++) {
+        const int8_t *f = feat[(head + t) % FRAMES];
+        for (int m = 0; m < KWS_FE_MEL; m++) {
+            int32_t v = in_zp + ((f[m] * in_mult + 32768) >> 16);
+            *q++ = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+        }
+    }
+    if (tsrt_invoke(&model) != 0)
+        return -1;
+    const int8_t *o = tsrt_output_data(&model, 0);
+    int32_t *h = history[n_history++ % AVERAGE];
+    for (int c = 0; c < 4; c++)
+        h[c] = (int32_t)((float)(o[c] - out_zp) * out_scale * 1000.0f + 0.5f);
+    return 0;
+}
+
+/* The keyword whose mean probability over the history passes THRESHOLD, or -1. */
+static int decide(int32_t *permille)
+{
+    int n = n_history < AVERAGE ? n_history : AVERAGE, best = 0;
+    int32_t mean[4] = {0};
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < 4; c++) mean[c] += history[i][c];
+    for (int c = 1; c < 4; c++)
+        if (mean[c] > mean[best]) best = c;
+    *permille = mean[best] / n;
+    return best >= 2 && *permille >= THRESHOLD * 10 ? best : -1;
+}
+
+int main(void)
+{
+    board_init();
+    if (model_init() != 0)
+        return 3;
+    for (int t = 0; t < FRAMES; t++)
+        for (int m = 0; m < KWS_FE_MEL; m++) feat[t][m] = -128;
+    console_printf("kws: listening (yes, no)\n");
+    mic_start();
+    uint32_t consumed = 0, fe_max = 0, inf_max = 0, quiet = 0, led = 0;
+    for (;;) {
+        __asm__ volatile("cpsid i");
+        while (consumed == produced) {
+            __asm__ volatile("wfi");
+            __asm__ volatile("cpsie i");
+            __asm__ volatile("cpsid i");
+        }
+        uint32_t ready = produced;
+        __asm__ volatile("cpsie i");
+        if (ready - consumed >= NBUF) {  /* the oldest waiting buffers were overwritten */
+            console_printf("kws: overrun, %u strides dropped\n", (unsigned)(ready - consumed - 1));
+            consumed = ready - 1;
+        }
+        uint32_t c0 = cycles_now();
+        stride(pcm[consumed++ % NBUF]);
+        uint32_t fe = cycles_now() - c0;
+        if (fe > fe_max) fe_max = fe;
+        if (led && --led == 0)
+            led_set(0);
+        if (quiet)
+            quiet--;
+        if (consumed % INFER_EVERY == 0) {
+            c0 = cycles_now();
+            if (infer() != 0) {
+                console_printf("kws: inference failed: %s\n", tsrt_error(&model));
+                return 3;
+            }
+            uint32_t inf = cycles_now() - c0;
+            if (inf > inf_max) inf_max = inf;
+            int32_t pm;
+            int word = decide(&pm);
+            if (word >= 0 && !quiet) {
+                console_printf("heard: %s (p=%d.%02d)\n", NAMES[word], (int)(pm + 5) / 1000,
+                               (int)((pm + 5) % 1000) / 10);
+                led_set(1);
+                led = LED_STRIDES;
+                quiet = REFRACTORY;
+            }
+        }
+        if (consumed == 50)
+            console_printf("kws: cycles front end %u/stride, inference %u every %d strides, "
+                           "budget %u/stride\n", (unsigned)fe_max, (unsigned)inf_max, INFER_EVERY,
+                           (unsigned)BUDGET);
+    }
+}
+#endif

@@ -3,6 +3,7 @@ matches tinysim.dsp.kws_frontend byte for byte on audio delivered through the PD
 and the app detects, averages and suppresses as documented."""
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 
@@ -70,3 +71,67 @@ def test_firmware_front_end_is_bit_exact_on_resampled_audio(tmp_path, fw):
     want = _host(np.clip(np.round(pcm), -32768, 32767).astype(np.int16))
     assert len(want) == 25 and len(got) >= 25
     assert np.array_equal(got[:25], want)
+
+
+# -- the app's pipeline on a hand-built model whose "yes" probability is the window's loudness --
+
+def _loudness_model(path: Path) -> Path:
+    """int8 [1,49,40,1] -> FULLY_CONNECTED -> int8 [1,4] read as probabilities (scale 1/256,
+    zero point -128): silence 0.30, unknown 0.20, no 0, and yes rising linearly from 0 at a mean
+    feature of -120 to 1 at -90 (so a 0.4 s burst of noise in an otherwise silent second)."""
+    from tinysim.tflite_builder import ModelBuilder, options
+    n = kf.N_FRAMES * kf.N_MEL
+    s_w = 1 / (n * 30)
+    b = ModelBuilder()
+    x = b.tensor((1, kf.N_FRAMES, kf.N_MEL, 1), "int8", scale=1.0, zp=0)
+    w = np.zeros((4, n), np.int8)
+    w[2] = 1
+    w = b.const(w, "int8", scale=s_w)
+    bias = b.const(np.array([round(0.3 / s_w), round(0.2 / s_w), n * 120, 0], np.int32), "int32",
+                   scale=float(np.float32(s_w)))
+    y = b.tensor((1, 4), "int8", scale=1 / 256, zp=-128)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions"))
+    path.write_bytes(b.build([x], [y]))
+    return path
+
+
+def _bursts(starts, seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    x = np.zeros(int(16000 * seconds))
+    for s in starts:
+        a = int(s * 16000)
+        x[a:a + 6400] = rng.normal(0, 2000, 6400)
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+def _run_app(tmp_path: Path, fw, x: np.ndarray, seconds: float, model: Path):
+    _write_wav(tmp_path / "c.wav", x, 16000)
+    (tmp_path / "s.yaml").write_text(
+        f"name: kws\nplatform: nano33ble\nfirmware: {fw('nano33ble', 'kws')}\nmodel: {model}\n"
+        f"duration: {seconds}s\nstreams:\n  - {{sensor: mic, channel: pcm, file: c.wav}}\n")
+    r = run_scenario(tmp_path / "s.yaml")
+    assert r.passed, r.error
+    return r
+
+
+def test_one_burst_one_detection_and_the_cycle_line(tmp_path, fw):
+    model = _loudness_model(tmp_path / "loud.tflite")
+    r = _run_app(tmp_path, fw, _bursts([0.5, 2.6], 4.0), 4.0, model)
+    lines = r.run.uart.splitlines()
+    assert lines[0] == "kws: listening (yes, no)"
+    heard = [ln for ln in lines if ln.startswith("heard:")]
+    # each burst stays in the 1 s window for 1.4 s, over the threshold for most of it: one line each
+    # reported as the mean first passes the 0.70 threshold (the yes ramp climbs ~0.05 per stride)
+    assert len(heard) == 2, lines
+    for ln in heard:
+        m = re.fullmatch(r"heard: yes \(p=(\d\.\d\d)\)", ln)
+        assert m and 0.70 <= float(m.group(1)) < 0.85, ln
+    cyc = [ln for ln in lines if ln.startswith("kws: cycles")]
+    assert len(cyc) == 1 and cyc[0].endswith("every 3 strides, budget 1280000/stride"), cyc
+    assert not [ln for ln in lines if "overrun" in ln]
+
+
+def test_silence_is_never_a_keyword(tmp_path, fw):
+    model = _loudness_model(tmp_path / "loud.tflite")
+    r = _run_app(tmp_path, fw, np.zeros(32000, np.int16), 2.0, model)
+    assert not [ln for ln in r.run.uart.splitlines() if ln.startswith("heard:")]

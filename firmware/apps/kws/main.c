@@ -3,8 +3,9 @@
  * buffers, END interrupt, WFI between them) -> the fixed-point front end (frontend.c) once per
  * 20 ms stride into a ring of the last 49 frames of 40 int8 log-mel features -> the int8 model in
  * the model partition (models/kws.tflite: silence, unknown, yes, no) every INFER_EVERY strides ->
- * the mean of the last AVERAGE outputs -> "heard: <word> (p=0.93)" and the LED, at most once per
- * REFRACTORY strides (one word, one detection).
+ * the mean of the last AVERAGE outputs -> "heard: <word> (p=0.93)" and the LED. One word, one
+ * detection: nothing for REFRACTORY strides after a detection, and the same word not again until
+ * its mean falls below THRESHOLD (a word stays in the 1 s window for longer than that).
  * Cycle figures (DWT CYCCNT): after the first second one line
  *   "kws: cycles front end <max>/stride, inference <max> every <n> strides, budget <c>/stride"
  * A ring overrun (processing fell NBUF strides behind the microphone) prints "kws: overrun".
@@ -200,6 +201,7 @@ int main(void)
     console_printf("kws: listening (yes, no)\n");
     mic_start();
     uint32_t consumed = 0, fe_max = 0, inf_max = 0, quiet = 0, led = 0;
+    int last = -1;                   /* the word reported last, while it stays above THRESHOLD */
     for (;;) {
         __asm__ volatile("cpsid i");
         while (consumed == produced) {
@@ -231,12 +233,15 @@ int main(void)
             if (inf > inf_max) inf_max = inf;
             int32_t pm;
             int word = decide(&pm);
-            if (word >= 0 && !quiet) {
+            if (word != last)
+                last = -1;           /* the word left the window: it may be heard again */
+            if (word >= 0 && word != last && !quiet) {
                 console_printf("heard: %s (p=%d.%02d)\n", NAMES[word], (int)(pm + 5) / 1000,
                                (int)((pm + 5) % 1000) / 10);
                 led_set(1);
                 led = LED_STRIDES;
                 quiet = REFRACTORY;
+                last = word;
             }
         }
         if (consumed == 50)

@@ -27,4 +27,7 @@ class BuildPyWithSdk(build_py):
 setup(cmdclass={"build_py": BuildPyWithSdk},
       ext_modules=[Extension("tinysim.engines.builtin._hook",
                              sources=["tinysim/engines/builtin/_hook.c"],
+                             extra_compile_args=["-O2"]),
+                   Extension("tinysim.engines.builtin._profile",
+                             sources=["tinysim/engines/builtin/_profile.c"],
                              extra_compile_args=["-O2"])])

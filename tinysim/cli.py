@@ -27,6 +27,35 @@ def duration(text: str) -> float:
     return float(m.group(1)) * _SCALE[m.group(2)]
 
 
+class _Profiling:
+    """--profile: starts the engine's call profile before the first instruction, then writes
+    the speedscope JSON and collapsed stacks and gives the report's top-N."""
+
+    def __init__(self, out):
+        self.out = out
+        self.eng = None
+
+    def prepare(self, eng):
+        if not eng.capabilities.call_profile:
+            raise UsageError(f"--profile: the {eng.name} engine cannot profile calls",
+                             hint="run with --engine builtin")
+        eng.start_profile()
+        self.eng = eng
+
+    def finish(self) -> dict | None:
+        if self.out is None or self.eng is None:
+            return None
+        from . import profile
+        p = profile.build(self.eng.call_profile(), self.eng.firmware)
+        try:
+            files = profile.write(p, self.out)
+        except OSError as e:
+            raise UsageError(f"--profile: cannot write {self.out}: {e.strerror}",
+                             hint="give a path in a writable folder") from None
+        print(f"profile: {', '.join(map(str, files))}", file=sys.stderr)
+        return profile.summary(p)
+
+
 def _cmd_run(args) -> int:
     from . import api, render
 
@@ -55,23 +84,28 @@ def _cmd_run(args) -> int:
         raise UsageError("--kernels picks the prebuilt inference firmware: give it with --model and "
                          "without --firmware")
     inference = None
+    prof = _Profiling(args.profile)
+    prepare = prof.prepare if args.profile else None
     if args.model is not None:
         from . import inference as inf
         result, inference = inf.run_model(args.platform, args.model, input_path=args.input,
                                           seed=args.seed, firmware=args.firmware, engine=args.engine,
                                           max_time_s=args.max_time, wall_limit_s=args.wall_limit,
-                                          on_uart=stream, kernels=args.kernels or "opt")
+                                          on_uart=stream, kernels=args.kernels or "opt", prepare=prepare)
     else:
         result = api.run(args.platform, args.firmware, engine=args.engine, max_time_s=args.max_time,
-                         wall_limit_s=args.wall_limit, on_uart=stream)
+                         wall_limit_s=args.wall_limit, on_uart=stream, prepare=prepare)
+    summary = prof.finish()
     if args.json:
-        print(render.to_json(result, inference))
+        print(render.to_json(result, inference, summary))
     else:
         if result.uart and not result.uart.endswith("\n") and not args.quiet:
             print()
         print(render.text(result))
         if inference is not None:
             print(render.inference_text(inference))
+        if summary is not None:
+            print(render.profile_text(summary))
     code = result.process_exit_code
     if code == 0 and inference is not None and inference.bit_exact is False:
         code = 1
@@ -83,11 +117,19 @@ def _cmd_scenario(args) -> int:
     from .report import EXIT_INTERRUPTED
     from .scenario import run_scenario
     # --max-time / --wall-limit override the scenario's duration / wall_limit.
-    r = run_scenario(args.scenario, max_time_s=args.max_time, wall_limit_s=args.wall_limit)
+    prof = _Profiling(getattr(args, "profile", None))
+    r = run_scenario(args.scenario, max_time_s=args.max_time, wall_limit_s=args.wall_limit,
+                     prepare=prof.prepare if prof.out else None)
     if r.error_kind == "config":
         raise _ScenarioProblems(r.error)
+    summary = prof.finish() if r.run is not None else None
     if args.json:
-        print(testing.result_json(r))
+        if summary is None:
+            print(testing.result_json(r))
+        else:
+            import json
+            print(json.dumps({**json.loads(testing.result_json(r)), "profile": summary}, indent=2,
+                             sort_keys=True, default=str))
     else:
         if r.run is not None and r.run.uart and not args.quiet:
             sys.stdout.write(r.run.uart if r.run.uart.endswith("\n") else r.run.uart + "\n")
@@ -95,6 +137,8 @@ def _cmd_scenario(args) -> int:
             from . import render
             print(render.text(r.run))
         print(testing.summary_table([r]))
+        if summary is not None:
+            print(render.profile_text(summary))
     if r.interrupted:
         return EXIT_INTERRUPTED
     return 0 if r.passed else 1
@@ -268,6 +312,9 @@ def parser() -> argparse.ArgumentParser:
                    "the run becomes a scenario run")
     r.add_argument("--duration", type=duration, default=None, metavar="T",
                    help="virtual time to run (with --stream; default 1s)")
+    r.add_argument("--profile", metavar="OUT.json", default=None,
+                   help="profile calls: per-function self and total cycles as speedscope JSON "
+                   "(OUT.json) and collapsed stacks for flame graphs (OUT.folded); the top 10 in the report")
     r.add_argument("--save-scenario", metavar="OUT.yaml", default=None,
                    help="write the equivalent scenario file, then run it")
     r.set_defaults(func=_cmd_run)

@@ -90,9 +90,37 @@ def _short(values, n: int = 10) -> str:
     return f"[{body}{', …' if len(flat) > n else ''}] ({len(flat)} values)"
 
 
-def to_json(r: RunResult, inference=None) -> str:
+def profile_text(summary: dict, n: int = 10) -> str:
+    """The call profile's top functions (tinysim.profile.summary) by self and by total cycles."""
+    tot_c = summary["cycles"] or 1
+    lines = [f"── profile: top {n} functions of {summary['cycles']:,} cycles (estimated), "
+             f"{summary['instructions']:,} instructions · deepest stack {summary['max_depth']}"]
+    for title, key in (("by self cycles", "top_self"), ("by total cycles (with callees)", "top_total")):
+        lines.append(f"{title:<32}{'self cyc':>13}{'self %':>8}{'total cyc':>14}{'total %':>8}"
+                     f"{'self insns':>13}{'calls':>9}")
+        for f in summary[key][:n]:
+            lines.append(f"  {f['name'][:30]:<30}{f['self_cycles']:>13,}{100 * f['self_cycles'] / tot_c:>7.1f}%"
+                         f"{f['total_cycles']:>14,}{100 * f['total_cycles'] / tot_c:>7.1f}%"
+                         f"{f['self_instructions']:>13,}{f['calls']:>9,}")
+    t = summary["truncated"]
+    if t.get("folded_calls_depth") or t.get("folded_calls_nodes"):
+        lines.append(f"note            {t['folded_calls_depth'] + t['folded_calls_nodes']:,} calls were counted "
+                     "in their caller: the call tree was too deep or too large to keep every context")
+    if t.get("lost_frames"):
+        lines.append(f"note            {t['lost_frames']:,} frames were deeper than the profile's stack "
+                     "(runaway recursion?): their counts went to the deepest frame kept")
+    if t.get("unmatched_returns"):
+        lines.append(f"note            {t['unmatched_returns']:,} returns went to an address no call on the "
+                     "profile's stack expected (longjmp, a context switch, hand-written stack code): "
+                     "the stack was kept as it was")
+    return "\n".join(lines)
+
+
+def to_json(r: RunResult, inference=None, profile=None) -> str:
     d = r.to_dict()
     if inference is not None:
         from dataclasses import asdict
         d["inference"] = asdict(inference)
+    if profile is not None:
+        d["profile"] = profile
     return json.dumps(d, indent=2, sort_keys=True)

@@ -333,10 +333,11 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec, notes: list[str] | None = 
 
 
 def run_scenario(path: str | Path | Scenario, *, max_time_s: float | None = None,
-                 wall_limit_s: float | None = None) -> ScenarioResult:
+                 wall_limit_s: float | None = None, prepare=None) -> ScenarioResult:
     """Load and run one scenario file. The unit of work of `tinysim test`: a path in, a
     picklable result out, no global state, so it can run in any process or executor.
-    ``max_time_s``/``wall_limit_s`` override the file's ``duration``/``wall_limit``."""
+    ``max_time_s``/``wall_limit_s`` override the file's ``duration``/``wall_limit``;
+    ``prepare(engine)`` runs after the streams are attached, before the first instruction."""
     import time
     t0 = time.perf_counter()
     try:
@@ -345,7 +346,7 @@ def run_scenario(path: str | Path | Scenario, *, max_time_s: float | None = None
         return ScenarioResult(Path(path).stem, str(path), False, (), error=str(e), error_kind="config",
                               wall_time_s=time.perf_counter() - t0)
     try:
-        r = _run(sc, max_time_s, wall_limit_s)
+        r = _run(sc, max_time_s, wall_limit_s, prepare)
     except TinysimError as e:
         r = ScenarioResult(sc.name, str(sc.path), False, (), error=str(e), error_kind="config")
     except KeyboardInterrupt:         # outside the engine's run (loading, streams, reference model)
@@ -358,7 +359,8 @@ def run_scenario(path: str | Path | Scenario, *, max_time_s: float | None = None
     return replace(r, wall_time_s=time.perf_counter() - t0)
 
 
-def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | None = None) -> ScenarioResult:
+def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | None = None,
+         extra_prepare=None) -> ScenarioResult:
     from . import api, inference
     spec = sc.spec
     if max_time_s is not None or wall_limit_s is not None:
@@ -372,6 +374,8 @@ def _run(sc: Scenario, max_time_s: float | None = None, wall_limit_s: float | No
     def prepare(eng):
         for sensor, channel, data, rate in feeds:
             eng.attach_stream(sensor, channel, data, rate)
+        if extra_prepare is not None:
+            extra_prepare(eng)
 
     inf = None
     if spec.model:

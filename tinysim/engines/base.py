@@ -27,6 +27,7 @@ class Capabilities:
     function_watch: bool = False    # watch_function(): a callback at a function's entry
     code_costs: bool = False        # code_cost()/call_cost(): counts for straight-line code
     leds: bool = False              # leds(): board LEDs and their toggles
+    call_profile: bool = False      # start_profile()/call_profile(): per-function calling contexts
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,15 @@ class Engine(ABC):
         ``name``, with the counters exact there (capability ``function_watch``). False if the
         ELF has no such symbol."""
         raise EngineError(f"the {self.name} engine cannot watch functions")
+
+    def start_profile(self) -> None:
+        """Track calls and returns from now on (capability ``call_profile``)."""
+        raise EngineError(f"the {self.name} engine cannot profile calls",
+                          hint="run with the builtin engine for --profile")
+
+    def call_profile(self) -> dict:
+        """The calling-context tree since start_profile(), as plain data (see tinysim.profile)."""
+        raise EngineError(f"the {self.name} engine cannot profile calls")
 
     def code_cost(self, addr: int, size: int) -> tuple[int, int]:
         """(instructions, cycles) of the code at [addr, addr+size) run once, straight through

@@ -60,6 +60,7 @@ class Machine:
         self.led_states: dict[str, bool] = {}
         self.led_toggles: dict[str, int] = {}
         self.uart_bytes = 0
+        self.profiler = None                 # a _calltree.CallTree while --profile is on
 
         if platform.arch == "arm":
             from .cortexm import CortexM as CoreCls
@@ -439,7 +440,7 @@ class BuiltinEngine(Engine):
     capabilities = Capabilities(snapshot=True, single_step=True, exact_counters=True,
                                 cycle_model=True, memory_peaks=True, block_profile=True,
                                 sensor_streams=True, region_paint=True, function_watch=True,
-                                code_costs=True, leds=True)
+                                code_costs=True, leds=True, call_profile=True)
 
     def __init__(self, platform: Platform, firmware: Firmware):
         super().__init__(platform, firmware)
@@ -483,6 +484,8 @@ class BuiltinEngine(Engine):
                 if m.shadows_stale:
                     m.refresh_shadows()
                 err = None
+                if m.profiler is not None:
+                    m.profiler.flush()
                 try:
                     m.uc.emu_start(m.core.resume_pc(), UNTIL)
                 except UcError as e:
@@ -699,6 +702,16 @@ class BuiltinEngine(Engine):
         c = self.m.counter
         slots = np.flatnonzero(c.acc_i)
         return [(c.slot_addr(int(s)), int(c.acc_i[s]), int(c.acc_c[s])) for s in slots]
+
+    def start_profile(self) -> None:
+        from ._calltree import CallTree
+        if self.m.profiler is None:
+            self.m.profiler = CallTree(self.m)
+
+    def call_profile(self) -> dict:
+        if self.m.profiler is None:
+            raise EngineError("no call profile: start_profile() was not called before the run")
+        return self.m.profiler.read()
 
     def sensor_status(self) -> dict:
         """Per sensor, for live views: output data rate in Hz (None where the model has no

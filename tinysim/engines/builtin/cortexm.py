@@ -513,11 +513,15 @@ class CortexM(CoreBase):
         rb["entry"].write((new_sp, new_control, excret, exc, vector & ~1))
         self.pending.discard(exc)
         self.active.append(exc)
+        if m.profiler is not None:
+            m.profiler.exception_entry(return_pc)
         return True
 
     def exc_return(self, excret: int):
         """Exception return (ARMv7-M ARM B1.5.8) through an EXC_RETURN value in PC."""
         uc, m = self.uc, self.m
+        if m.profiler is not None:
+            m.profiler.exception_return()
         if self.active:
             self.active.pop()
         if excret & 8:

@@ -238,6 +238,8 @@ class Riscv(CoreBase):
         if mtvec & 1 and mcause & 0x80000000:
             base += 4 * (mcause & 0x3FF)
         uc.reg_write(R.UC_RISCV_REG_PC, base)
+        if self.m.profiler is not None:
+            self.m.profiler.exception_entry(epc)
         return self.m.platform.region_at(base) is not None and base != 0
 
     # -- stops -------------------------------------------------------------------------------------

@@ -212,6 +212,12 @@ class Machine:
                     return p
             return None
 
+        if len(periphs) == 1:                # the usual case: no search per access
+            only, lo, hi = periphs[0], periphs[0].base, periphs[0].base + periphs[0].size
+
+            def find(addr):                  # noqa: F811
+                return only if lo <= addr < hi else None
+
         fast = [p for p in periphs if getattr(p, "FAST", ())]
 
         def on_read(uc, off, size_, _ud):

@@ -42,9 +42,12 @@ class Plic(Peripheral):
             self.m.request_stop()
 
     def _best(self) -> int:
+        ready = self.pending & self.enable
+        if not ready:                    # the usual answer, asked at every run slice
+            return 0
         best, prio = 0, self.threshold
         for s in range(1, self.n + 1):
-            if self.pending >> s & 1 and self.enable >> s & 1 and self.priority[s] > prio:
+            if ready >> s & 1 and self.priority[s] > prio:
                 best, prio = s, self.priority[s]
         return best
 
@@ -251,8 +254,7 @@ class Fe310I2c(BusMaster, Peripheral):
     FAST = (TXR_RXR, CR_SR)          # RXR and SR: polled for TIP after every byte
 
     def touched(self, off, write):
-        if write and off == self.CR_SR:  # only commands change RXR and SR
-            self.changed()
+        pass                             # only commands change RXR and SR: write() pushes them
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -306,3 +308,7 @@ class Fe310I2c(BusMaster, Peripheral):
             self._flush()
             self.dev = None
         self.sr = ack_bit | (0x01 if value & 0x30 else 0)   # RxACK, IF; TIP/busy clear
+        if self._shadow is not None:                        # what changed() would push, directly
+            table, first = self._shadow
+            table[first + (self.TXR_RXR >> 2)] = self.rxr
+            table[first + (self.CR_SR >> 2)] = self.sr

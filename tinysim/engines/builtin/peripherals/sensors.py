@@ -251,6 +251,7 @@ class Adxl345(I2cDevice):
         self.lost = 0
         self.pins = {k: options.get(k) for k in ("int1", "int2") if options.get(k)}
         self.event = None
+        self._driven_low = False                        # both INT pins known to be driven low
         self._raw = None                                # (sample, DATA_FORMAT, bytes) last converted
 
     def attach(self, channel: str, data, rate_hz: float):
@@ -285,6 +286,8 @@ class Adxl345(I2cDevice):
         any source is enabled (a pin can only change when a sample arrives or is read)."""
         if not self.pins:
             return
+        if not self.regs[0x2E] and self.event is None and self._driven_low:
+            return                      # no source enabled: the pins are low and stay so
         active = self._int_source() & self.regs[0x2E]
         to_int2 = self.regs[0x2F]
         levels = {"int1": bool(active & ~to_int2), "int2": bool(active & to_int2)}
@@ -293,6 +296,7 @@ class Adxl345(I2cDevice):
             pin = int(wire["pin"])
             if gpio is not None and bool(gpio.inputs >> pin & 1) != levels[name]:
                 gpio.set_input(pin, levels[name])
+        self._driven_low = not any(levels.values())
         at = None
         if self.regs[0x2E] and self.accel.odr > 0:
             # the cycle at which sample `taken` (0-based count) will have been produced

@@ -43,6 +43,7 @@ APPS = {
                    "detect": r"^gesture: (\w+)"},
     "vibration": {"labels": None, "threshold": None, "detect": r"^ALARM",
                   "score": r"^vibration: score=(\d+)", "score_limit": 300},
+    "kws": {"labels": ("silence", "unknown", "yes", "no"), "threshold": 0.70, "detect": r"^heard: (\w+)"},
 }
 
 
@@ -90,14 +91,16 @@ HEALTHY = {"type": "vibration", "rpm": 2950, "imbalance": 0.04, "misalignment": 
            "offset": [0.0, 0.0, 1.0]}
 SILENT = {"type": "constant", "value": [0.0, 0.0, 0.0], "channels": 3}
 SENSOR = {"nano33ble": "imu", "hifive1": "accel"}
+ROOM = {"type": "white_noise", "std": 20.0, "channels": 1}     # a quiet room at the microphone (pcm counts)
+MIC_RATE_HZ = 16000.0
 
 
 def _ambient_for(app: str) -> dict:
-    return HEALTHY if app == "vibration" else STILL
+    return HEALTHY if app == "vibration" else ROOM if app == "kws" else STILL
 
 
 def _rate_for(app: str) -> float:
-    return 3000.0 if app == "vibration" else 200.0
+    return 3000.0 if app == "vibration" else MIC_RATE_HZ if app == "kws" else 200.0
 
 
 def demos() -> list[Target]:
@@ -118,6 +121,12 @@ def demos() -> list[Target]:
                           expect=(r"^ALARM",),
                           description="anomaly detection on a pump: press b to bolt on a bearing fault",
                           app_name="vibration"))
+        if board == "nano33ble" and (models / "kws.tflite").is_file():
+            out.append(Target(f"keyword spotting ({board})", board, PREBUILT / board / "kws.elf",
+                              models / "kws.tflite", feeds=(Feed("mic", "pcm", MIC_RATE_HZ, ROOM),),
+                              expect=(r"^heard: ",),
+                              description="listens for yes and no: press v and type a word to say it",
+                              app_name="kws"))
         out.append(Target(f"hello ({board})", board, PREBUILT / board / "hello.elf",
                           description="prints the board and blinks the LED", app_name="hello"))
     return out
@@ -134,7 +143,9 @@ def target_from_files(platform: str, firmware: str | Path, model: str | Path | N
     app = fw.stem
     feeds = ()
     sensor = SENSOR.get(plat.name)
-    if sensor and app in APPS or app in ("imu", "accel", "accel_irq"):
+    if app in ("kws", "mic") and plat.name == "nano33ble":
+        feeds = (Feed("mic", "pcm", MIC_RATE_HZ, ROOM),)
+    elif sensor and app in APPS or app in ("imu", "accel", "accel_irq"):
         feeds = (Feed(sensor or "imu", "accel", _rate_for(app), _ambient_for(app)),)
     return Target(f"{app} ({plat.name})", plat.name, fw, Path(model) if model else None, feeds=feeds,
                   expect=(APPS[app]["detect"],) if app in APPS else ())
@@ -159,7 +170,8 @@ def target_from_scenario(path: str | Path) -> Target:
         # injections and the ambient follow them
         data, rate = _stream_data(sc, i, s)
         data = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
-        feeds.append(Feed(s.sensor, s.channel, float(rate), SILENT if s.channel == "pcm" else _ambient_for(app),
+        feeds.append(Feed(s.sensor, s.channel, float(rate),
+                          (ROOM if app == "kws" else SILENT) if s.channel == "pcm" else _ambient_for(app),
                           base=data))
     expect = tuple(ls.match for ls in spec.expect.lines) + tuple(spec.expect.uart)
     return Target(sc.name, spec.platform, fw, sc.resolve(spec.model) if spec.model else None, spec.seed,
@@ -170,7 +182,7 @@ def target_from_scenario(path: str | Path) -> Target:
 # -- injections -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Injection:
-    kind: str                  # "gesture", "tilt", "shake", "noise", "fault", "silence", "file"
+    kind: str                  # "gesture", "tilt", "shake", "noise", "fault", "silence", "file", "say"
     label: str                 # for people: "gesture ring"
     spec: dict                 # the stream part
     duration_s: float | None   # None: it becomes the new ambient (lasts until changed)
@@ -201,6 +213,19 @@ def injection(kind: str, arg: str | None = None, *, ambient: dict | None = None)
         return Injection(kind, "healthy machine", dict(amb), None)
     if kind == "silence":       # the sensor reads zeros from now on (machine stopped, board in free fall)
         return Injection(kind, "silence", dict(SILENT), None)
+    if kind == "say":           # a word spoken into the microphone by espeak-ng, over the room's noise
+        from .streams import speech
+        word = (arg or "").strip()
+        if not re.fullmatch(r"[A-Za-z][A-Za-z' -]{0,63}", word):
+            raise LiveError(f"say {word!r}: not a word espeak-ng can speak here",
+                            hint="type a word or short phrase in letters, e.g. yes or no")
+        if not speech.espeak_available():
+            raise LiveError("say needs espeak-ng, which is not installed",
+                            hint="install it: apt-get install espeak-ng (./scripts/setup.sh does)")
+        noise = amb.get("std", 0.0) if amb.get("type") == "white_noise" else 0.0
+        spec = {"type": "speech", "words": [word], "lead_s": 0.05, "gap_s": 0.3, "level_dbfs": -12.0,
+                "noise": float(np.ravel(noise)[0]) if np.size(noise) else 0.0}
+        return Injection(kind, f"say {word}", spec, -1.0)
     if kind == "file":
         if not arg or not Path(arg).is_file():
             raise LiveError(f"{arg}: recording not found", hint="give a .csv, .wav, .npy or .resd file")
@@ -393,6 +418,8 @@ class Snapshot:
     hot: tuple[tuple[str, int, int, float], ...] = ()   # functions by cycles: name, insns, cycles, %
     pc: int | None = None              # where the core is (shown while stopped)
     pc_function: str | None = None     # "main+0x12"
+    level_dbfs: float | None = None    # microphone: RMS of the last 50 ms, dB full scale
+    spectrogram: tuple[tuple[int, ...], ...] = ()   # microphone: the last second's int8 log-mel frames
 
 
 _CMD_STOP = object()
@@ -706,6 +733,7 @@ class LiveSession:
         sens = status() if status is not None else {k: {"odr_hz": None, "fifo": 0, **v}
                                                     for k, v in self.eng.sensor_report().items()}
         plot, spectrum, window = self._plot(c.virtual_time_s)
+        level, spectrogram = self._mic(c.virtual_time_s)
         try:
             pc = self.eng.read_register("pc")
             hit = self.fw.function_at(pc)
@@ -729,6 +757,7 @@ class LiveSession:
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
             fault=self.fault, expect=tuple(t.expect), ambient=self.feeds[0].ambient if self.feeds else None,
             error=self.error, pc=pc, pc_function=where, hot=self._hot_functions(),
+            level_dbfs=level, spectrogram=spectrogram,
             reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at,
             reached_cpu_s=None if self.reached_at is None else self.reached_cpu - self.started_cpu)
 
@@ -774,6 +803,25 @@ class LiveSession:
             mag = np.abs(np.fft.rfft((x - x.mean()) * np.hanning(256)))[1:]
             spectrum = tuple(float(v) for v in mag.reshape(-1, 2).mean(axis=1))
         return plot, spectrum, window_s
+
+    def _mic(self, now: float):
+        """A microphone feed's level (RMS of the last 50 ms in dBFS) and the last second as the
+        keyword-spotting front end computes it (what the kws model sees: 49 frames x 40 mel)."""
+        if not self.feeds or self.feeds[0].feed.channel != "pcm":
+            return None, ()
+        from .dsp import kws_frontend
+        fs = self.feeds[0]
+        r = fs.feed.rate_hz
+        hi = min(int(now * r), len(fs.data))
+        x = np.clip(np.round(fs.data[max(0, hi - int(r)):hi, 0]), -32768, 32767)
+        if len(x) < int(0.05 * r):
+            return None, ()
+        rms = float(np.sqrt(np.mean(x[-int(0.05 * r):] ** 2)))
+        level = round(20 * math.log10(max(rms, 1e-3) / 32768.0), 1)
+        if r != kws_frontend.SAMPLE_RATE:
+            return level, ()
+        feats = kws_frontend.features(x.astype(np.int16))
+        return level, tuple(tuple(int(v) for v in row) for row in feats)
 
     def _budgets(self) -> tuple[Budget, ...]:
         b = self.target.budgets

@@ -29,6 +29,7 @@ KEYS = [
     ("k", "shake the board for 1.5 s"), ("x", "add 0.3 g of noise for 2 s"),
     ("b", "bearing fault on the machine (again: healthy)"), ("z", "silence the sensor (again: back)"),
     ("f", "play a recorded file (.csv .wav .npy .resd) into the sensor"),
+    ("v", "say a word into the microphone (espeak-ng speaks what you type)"),
     ("ctrl+s", "save this session as a scenario YAML (replays to the same lines)"),
     ("u", "type into the UART (boards that model RX)"),
     ("escape", "leave the UART input / close a dialog / back to the launcher"),
@@ -65,6 +66,7 @@ class BoardScreen(Screen):
         Binding("b", "fault", "Bearing fault"),
         Binding("z", "silence", "Silence", show=False),
         Binding("f", "file", "File", show=False),
+        Binding("v", "say", "Say", show=False),
         Binding("ctrl+s", "save", "Save scenario"),
         Binding("ctrl+r", "reset", "Reset", show=False),
         Binding("ctrl+l", "reload", "Reload", show=False),
@@ -84,7 +86,7 @@ class BoardScreen(Screen):
     #uart { height: 1fr; }
     #uart-in { height: 3; display: none; }
     #uart-in.shown { display: block; }
-    #plots { height: auto; max-height: 14; }
+    #plots { height: auto; max-height: 16; }
     #board, #inference, #budgets, #history { height: auto; }
     /* narrower than 140 columns: the right column shrinks; narrower than 100: plots and history go */
     BoardScreen.narrow #right { width: 1fr; min-width: 0; }
@@ -229,6 +231,21 @@ class BoardScreen(Screen):
                 except live.LiveError as e:
                     self.notify(str(e), severity="error")
         self.app.push_screen(PromptScreen("Play a recording into the sensor", "path to a .csv .wav .npy or .resd"), done)
+
+    def action_say(self) -> None:
+        feeds = self.session.target.feeds
+        if not feeds or feeds[0].channel != "pcm":
+            self.notify("this firmware has no microphone stream to speak into", severity="warning")
+            return
+
+        def done(word: str | None) -> None:
+            if word:
+                try:
+                    self._inject(live.injection("say", word, ambient=self._ambient()))
+                except live.LiveError as e:
+                    self.notify(str(e), severity="error")
+        self.app.push_screen(PromptScreen("Say a word into the microphone (espeak-ng)", "a word, e.g. yes or no"),
+                             done)
 
     def action_save(self) -> None:
         default = f"{self.session.target.app}_recorded.yaml"

@@ -286,10 +286,42 @@ class PlotPanel(Static):
                 t.append("\n")
             for row in block_plot(values, width):
                 t.append(row + "\n", style=self.COLOURS[i % 3])
-        if s.spectrum:
+        if s.level_dbfs is not None:
+            _mic_rows(t, s, width)
+        elif s.spectrum:
             t.append("spectrum x", style="bold")
             t.append(f"  last 256 samples, 0 to {s.plot_rate_hz / 2:g} Hz\n", style="dim")
             for row in block_plot(s.spectrum, width):
                 t.append(row + "\n", style="magenta")
         t.rstrip()
         self.update(t if t.plain else Text("no sensor stream", style="dim"))
+
+
+# the spectrogram's shades, quiet to loud (feature -128 .. 127)
+HEAT = ("grey11", "grey30", "dark_blue", "blue3", "dodger_blue2", "green3", "yellow2", "orange1", "red1")
+
+
+def _mic_rows(t: Text, s: Snapshot, width: int) -> None:
+    """A microphone: level meter (RMS of the last 50 ms) and the last second as the keyword
+    spotter's front end sees it, 40 mel bands folded into 8 rows (high frequencies on top)."""
+    level = s.level_dbfs
+    n = int(round(min(1.0, max(0.0, (level + 90.0) / 90.0)) * (width - 24)))
+    t.append("level ", style="bold")
+    t.append("▰" * n, style="bold red" if level > -3 else "yellow" if level > -20 else "green")
+    t.append("▱" * (width - 24 - n), style="grey30")
+    t.append(f" {level:6.1f} dBFS\n", style="bold")
+    if not s.spectrogram:
+        return
+    t.append("spectrogram", style="bold")
+    t.append(f"  last {len(s.spectrogram) * 0.02:.2f} s, 40 mel bands 20-7600 Hz (the kws front end)\n", style="dim")
+    f = np.asarray(s.spectrogram, dtype=np.float64)              # frames x 40
+    rows = f.reshape(len(f), 8, 5).mean(axis=2).T[::-1]          # 8 x frames, top = high bands
+    cols = (np.arange(width) * len(f)) // width
+    shade = np.clip(((rows[:, cols] + 128.0) / 256.0 * len(HEAT)).astype(int), 0, len(HEAT) - 1)
+    for r in shade:
+        start = 0
+        for i in range(1, width + 1):                           # one span per run of a shade
+            if i == width or r[i] != r[start]:
+                t.append("█" * (i - start), style=HEAT[r[start]])
+                start = i
+        t.append("\n")

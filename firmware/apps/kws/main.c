@@ -162,11 +162,16 @@ static int model_init(void)
 static int infer(void)
 {
     int8_t *q = tsrt_input_data(&model, 0);
-    for (int t = 0; t < FRAMES; t++) {
-        const int8_t *f = feat[(head + t) % FRAMES];
-        for (int m = 0; m < KWS_FE_MEL; m++) {
-            int32_t v = in_zp + ((f[m] * in_mult + 32768) >> 16);
-            *q++ = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    if (in_mult == 65536 && in_zp == 0) {   /* input quantized as the features: copy the ring */
+        memcpy(q, feat[head], (size_t)(FRAMES - head) * KWS_FE_MEL);
+        memcpy(q + (FRAMES - head) * KWS_FE_MEL, feat[0], (size_t)head * KWS_FE_MEL);
+    } else {
+        for (int t = 0; t < FRAMES; t++) {
+            const int8_t *f = feat[(head + t) % FRAMES];
+            for (int m = 0; m < KWS_FE_MEL; m++) {
+                int32_t v = in_zp + ((f[m] * in_mult + 32768) >> 16);
+                *q++ = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+            }
         }
     }
     if (tsrt_invoke(&model) != 0)

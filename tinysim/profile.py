@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+SLEEP = -2          # the address the engine gives the frame of cycles spent asleep (WFI)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def _names(firmware, addrs) -> dict[int, str]:
     out = {}
     for a in addrs:
         hit = firmware.function_at(a) if a >= 0 else None
-        if hit is None:
+        if a == SLEEP:
+            out[a] = "(sleep)"
+        elif hit is None:
             out[a] = f"{a:#010x}" if a >= 0 else "(root)"
         else:
             name, off = hit

@@ -17,10 +17,11 @@ from . import _native as N
 # Header words (mirrored in _profile.c).
 (H_MAIN, H_I_INSNS, H_I_CYCLES, H_MEM_READ, H_SLOTS, H_ARCH, H_LAST_I, H_LAST_C, H_CUR, H_DEPTH,
  H_LOST, H_PEND_KIND, H_PEND_RET, H_NEXC, H_EXC_RET, H_NNODES, H_MAX_NODES, H_MAX_STACK,
- H_MAX_TREE_DEPTH, H_TRUNC_DEPTH, H_TRUNC_NODES, H_UNMATCHED, H_MAX_SEEN, H_BLOCKS, H_NREG,
- H_REGION0) = range(26)
+ H_MAX_TREE_DEPTH, H_TRUNC_DEPTH, H_TRUNC_NODES, H_UNMATCHED, H_MAX_SEEN, H_BLOCKS, H_LOST_TOTAL,
+ H_NREG, H_REGION0) = range(27)
 N_PARENT, N_FUNC, N_CHILD, N_SIBLING, N_SELF_I, N_SELF_C, N_CALLS, N_DEPTH = range(8)
 SLOT_ENTRY = 0x10
+SLEEP = -2                 # the function address of the frame that holds sleep (WFI) cycles
 
 MAX_NODES = 1 << 16        # distinct calling contexts kept; further calls fold into their caller
 MAX_STACK = 4096           # frames tracked (deep recursion beyond: counted as lost, not popped)
@@ -46,6 +47,9 @@ class CallTree:
         from unicorn.unicorn_py3.unicorn import uclib
         mod = _module()
         lay = mod.layout()
+        if lay["region0"] != H_REGION0:
+            raise EngineError("the profile hook's compiled layout differs from _calltree.py's",
+                              hint="rebuild the C extensions: `pip install -e .` in the source tree")
         self._excq0, self._max_excq = lay["excq0"], lay["max_excq"]
         self._stack0 = lay["stack0"]
         self._s_fields, self._n_fields = lay["s_fields"], lay["n_fields"]
@@ -111,9 +115,31 @@ class CallTree:
         cur = int(h[H_CUR])
         di, dc = int(hdr[N.INSNS]) - int(h[H_LAST_I]), int(hdr[N.CYCLES]) - int(h[H_LAST_C])
         if di or dc:
+            if di == 0 and dc > 0:
+                # Cycles without instructions: the core slept (WFI) there. A frame of its own,
+                # so a sleeping main loop does not read as the hottest function.
+                cur = self._child(cur, SLEEP)
             self.nodes[cur, N_SELF_I] += di
             self.nodes[cur, N_SELF_C] += dc
             h[H_LAST_I], h[H_LAST_C] = hdr[N.INSNS], hdr[N.CYCLES]
+
+    def _child(self, parent: int, func: int) -> int:
+        """As child() in _profile.c: the context ``func`` under ``parent``, made if new."""
+        nodes, h = self.nodes, self.buf
+        c = int(nodes[parent, N_CHILD])
+        while c >= 0:
+            if nodes[c, N_FUNC] == func:
+                return c
+            c = int(nodes[c, N_SIBLING])
+        if h[H_NNODES] >= MAX_NODES:
+            return parent
+        c = int(h[H_NNODES])
+        h[H_NNODES] += 1
+        nodes[c, [N_PARENT, N_FUNC, N_CHILD, N_SIBLING, N_SELF_I, N_SELF_C, N_CALLS]] = \
+            (parent, func, -1, nodes[parent, N_CHILD], 0, 0, 0)
+        nodes[c, N_DEPTH] = nodes[parent, N_DEPTH] + 1
+        nodes[parent, N_CHILD] = c
+        return c
 
     # -- the result --------------------------------------------------------------------------
     def read(self) -> dict:
@@ -130,7 +156,7 @@ class CallTree:
             "depth_limit": MAX_TREE_DEPTH,
             "folded_calls_depth": int(h[H_TRUNC_DEPTH]),
             "folded_calls_nodes": int(h[H_TRUNC_NODES]),
-            "lost_frames": int(h[H_LOST]),
+            "lost_frames": int(h[H_LOST_TOTAL]),
             "unmatched_returns": int(h[H_UNMATCHED]),
             "blocks": int(h[H_BLOCKS]),
         }

@@ -43,6 +43,7 @@ enum {
     H_UNMATCHED,     /* returns to an address no frame on the stack expected */
     H_MAX_SEEN,      /* deepest stack seen */
     H_BLOCKS,        /* blocks this hook saw */
+    H_LOST_TOTAL,    /* calls ever beyond the stack's capacity */
     H_NREG,
     H_REGION0,       /* MAX_REGIONS x (base, size, first slot) */
     H_EXCQ0 = H_REGION0 + 3 * 5,   /* MAX_EXCQ return PCs of queued exception entries */
@@ -198,6 +199,7 @@ static void push(int64_t *p, int64_t func, int64_t ret, int exc, int64_t saved_k
 {
     if (p[H_DEPTH] >= p[H_MAX_STACK]) {
         p[H_LOST]++;
+        p[H_LOST_TOTAL]++;
         return;
     }
     const int64_t node = child(p, p[H_CUR], func);
@@ -365,7 +367,8 @@ static PyObject *addresses(PyObject *self, PyObject *unused)
 
 static PyObject *layout(PyObject *self, PyObject *unused)
 {
-    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:i}", "stack0", (int)H_STACK0, "max_excq", (int)MAX_EXCQ,
+    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:i,s:i}", "region0", (int)H_REGION0, "stack0", (int)H_STACK0,
+                         "max_excq", (int)MAX_EXCQ,
                          "excq0", (int)H_EXCQ0, "s_fields", (int)S_FIELDS, "n_fields", (int)N_FIELDS);
 }
 

@@ -7,7 +7,8 @@
  * detection: nothing for REFRACTORY strides after a detection, and the same word not again until
  * its mean falls below THRESHOLD (a word stays in the 1 s window for longer than that).
  * Cycle figures (DWT CYCCNT): after the first second one line
- *   "kws: cycles front end <max>/stride, inference <max> every <n> strides, budget <c>/stride"
+ *   "kws: cycles front end <max>/stride, inference <max>, <i> inferences in <n> strides,
+ *    load <busy cycles / (n x budget)>% of budget <c>/stride"
  * A ring overrun (processing fell NBUF strides behind the microphone) prints "kws: overrun".
  * Exit codes (only on errors): 3 model missing, rejected or of the wrong shape.
  * Frames end at buffer ends: frame k holds samples [320 k - 160, 320 k + 320) of the stream, the
@@ -23,8 +24,8 @@
 #define STRIDE 320
 #define FRAMES 49
 #define NBUF 8                       /* 160 ms of audio may wait while the model runs */
-#define INFER_EVERY 3                /* strides: an inference every 60 ms */
-#define AVERAGE 3                    /* outputs averaged: the last 180 ms */
+#define INFER_EVERY 4                /* strides: an inference every 80 ms, or as often as it keeps up */
+#define AVERAGE 3                    /* outputs averaged: the last 240 ms or more */
 #define THRESHOLD 70                 /* percent of the averaged keyword probability */
 #define REFRACTORY 50                /* strides (1 s) after a detection */
 #define LED_STRIDES 25               /* LED on for 0.5 s */
@@ -205,7 +206,8 @@ int main(void)
         for (int m = 0; m < KWS_FE_MEL; m++) feat[t][m] = -128;
     console_printf("kws: listening (yes, no)\n");
     mic_start();
-    uint32_t consumed = 0, fe_max = 0, inf_max = 0, quiet = 0, led = 0;
+    uint32_t consumed = 0, last_infer = 0, fe_max = 0, inf_max = 0, busy = 0, infers = 0;
+    uint32_t quiet = 0, led = 0, reported = 0;
     int last = -1;                   /* the word reported last, while it stays above THRESHOLD */
     for (;;) {
         __asm__ volatile("cpsid i");
@@ -214,27 +216,36 @@ int main(void)
             __asm__ volatile("cpsie i");
             __asm__ volatile("cpsid i");
         }
-        uint32_t ready = produced;
         __asm__ volatile("cpsie i");
-        if (ready - consumed >= NBUF) {  /* the oldest waiting buffers were overwritten */
-            console_printf("kws: overrun, %u strides dropped\n", (unsigned)(ready - consumed - 1));
-            consumed = ready - 1;
+        /* the front end first, for every buffer waiting: an inference that took longer than a
+         * stride left several */
+        while (consumed != produced) {
+            uint32_t ready = produced;
+            if (ready - consumed >= NBUF) {   /* the oldest waiting buffers were overwritten */
+                console_printf("kws: overrun, %u strides dropped\n", (unsigned)(ready - consumed - 1));
+                consumed = ready - 1;
+            }
+            uint32_t c0 = cycles_now();
+            stride(pcm[consumed++ % NBUF]);
+            uint32_t fe = cycles_now() - c0;
+            busy += fe;
+            if (fe > fe_max) fe_max = fe;
+            if (led && --led == 0)
+                led_set(0);
+            if (quiet)
+                quiet--;
         }
-        uint32_t c0 = cycles_now();
-        stride(pcm[consumed++ % NBUF]);
-        uint32_t fe = cycles_now() - c0;
-        if (fe > fe_max) fe_max = fe;
-        if (led && --led == 0)
-            led_set(0);
-        if (quiet)
-            quiet--;
-        if (consumed % INFER_EVERY == 0) {
-            c0 = cycles_now();
+        /* then the model, at most every INFER_EVERY strides (less often if it is slower) */
+        if (consumed - last_infer >= INFER_EVERY) {
+            last_infer = consumed;
+            uint32_t c0 = cycles_now();
             if (infer() != 0) {
                 console_printf("kws: inference failed: %s\n", tsrt_error(&model));
                 return 3;
             }
             uint32_t inf = cycles_now() - c0;
+            busy += inf;
+            infers++;
             if (inf > inf_max) inf_max = inf;
             int32_t pm;
             int word = decide(&pm);
@@ -249,10 +260,14 @@ int main(void)
                 last = word;
             }
         }
-        if (consumed == 50)
-            console_printf("kws: cycles front end %u/stride, inference %u every %d strides, "
-                           "budget %u/stride\n", (unsigned)fe_max, (unsigned)inf_max, INFER_EVERY,
+        if (!reported && consumed >= 50) {
+            reported = 1;
+            console_printf("kws: cycles front end %u/stride, inference %u, %u inferences in %u strides, "
+                           "load %u%% of budget %u/stride\n", (unsigned)fe_max, (unsigned)inf_max,
+                           (unsigned)infers, (unsigned)consumed,
+                           (unsigned)((uint64_t)busy * 100u / ((uint64_t)consumed * BUDGET)),
                            (unsigned)BUDGET);
+        }
     }
 }
 #endif

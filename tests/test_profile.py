@@ -102,8 +102,9 @@ RV_S = r"""
 \name:
     .endm
     .section .text.init, "ax"
-FUNC _start                 # 11: la, la, csrw, jal, li, li (2), slli, ebreak (semihosting exit)
+FUNC _start                 # 12: la, li, la, csrw, jal, li, li (2), slli, ebreak (semihosting exit)
     la sp, __stack_top
+    li s1, 0
     la t0, trap_handler
     csrw mtvec, t0
     jal ra, main
@@ -169,11 +170,14 @@ FUNC tail_b                 # 2
     li a3, 1
     ret
     .balign 4
-FUNC trap_handler           # 5: li (2), li, sw, mret
+FUNC trap_handler           # twice, back to back: 4 (addi, li, blt, mret), then 8
+    addi s1, s1, 1          # the first leaves the timer pending: the second is taken
+    li t0, 2                # right after the first's mret, before its target runs
+    blt s1, t0, 1f
     li t0, 0x02004004
     li t1, -1
     sw t1, 0(t0)
-    mret
+1:  mret
 """
 
 RV_LD = """
@@ -197,7 +201,7 @@ def expected(board: str, depth: int) -> dict[str, int]:
         out = {root: 4, f"{root};main;{handler}": 2}
     else:
         root, main, leaf, mid, rec, rec0, tail, handler = "_start", 20, 3, 7, 10, 8, 2, "trap_handler"
-        out = {root: 11, f"{root};main;{handler}": 5}
+        out = {root: 12, f"{root};main;{handler}": 4 + 8}
     m = f"{root};main"
     out |= {m: main, f"{m};leaf": 2 * leaf, f"{m};mid": mid, f"{m};mid;leaf": leaf,
             f"{m};tail_a": tail, f"{m};tail_b": 2}

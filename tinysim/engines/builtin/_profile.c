@@ -339,6 +339,12 @@ static void profile_hook(void *uc, uint64_t addr, uint32_t size, void *user)
          * next one's return address is this handler's first instruction; the last handler
          * is this block). The interrupted block's ending applies when they return. */
         const int64_t n = p[H_NEXC];
+        if (kind == K_EXC_RET) {
+            /* RISC-V: an mret whose target never ran (the next interrupt was taken first). */
+            pop_exception(p, &kind, &end);
+            if (kind == K_EXC_RET)
+                kind = K_OTHER;
+        }
         for (int64_t i = 0; i < n; i++) {
             const int64_t func = i + 1 < n ? p[H_EXCQ0 + i + 1] : a;
             push(p, func, p[H_EXCQ0 + i], 1, kind, end);

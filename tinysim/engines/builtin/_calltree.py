@@ -16,9 +16,9 @@ from . import _native as N
 
 # Header words (mirrored in _profile.c).
 (H_MAIN, H_I_INSNS, H_I_CYCLES, H_MEM_READ, H_SLOTS, H_ARCH, H_LAST_I, H_LAST_C, H_CUR, H_DEPTH,
- H_LOST, H_PEND_KIND, H_PEND_RET, H_NEXC, H_EXC_RET, H_NNODES, H_MAX_NODES, H_MAX_STACK,
+ H_LOST, H_PEND_KIND, H_PEND_RET, H_PEND_START, H_NEXC, H_EXC_RET, H_NNODES, H_MAX_NODES, H_MAX_STACK,
  H_MAX_TREE_DEPTH, H_TRUNC_DEPTH, H_TRUNC_NODES, H_UNMATCHED, H_MAX_SEEN, H_BLOCKS, H_LOST_TOTAL,
- H_NREG, H_REGION0) = range(27)
+ H_NREG, H_REGION0) = range(28)
 N_PARENT, N_FUNC, N_CHILD, N_SIBLING, N_SELF_I, N_SELF_C, N_CALLS, N_DEPTH = range(8)
 SLOT_ENTRY = 0x10
 SLEEP = -2                 # the function address of the frame that holds sleep (WFI) cycles
@@ -67,7 +67,7 @@ class CallTree:
         h[H_ARCH] = 0 if m.platform.arch == "arm" else 1
         h[H_LAST_I], h[H_LAST_C] = m.insns, m.cycles
         h[H_PEND_KIND] = 1          # K_OTHER: the first block opens the root frame
-        h[H_PEND_RET] = -1
+        h[H_PEND_RET] = h[H_PEND_START] = -1
         h[H_MAX_NODES], h[H_MAX_STACK], h[H_MAX_TREE_DEPTH] = MAX_NODES, MAX_STACK, MAX_TREE_DEPTH
         h[H_NREG] = len(counter.regions)
         for r, (base, size, first) in enumerate(counter.regions):

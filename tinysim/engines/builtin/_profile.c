@@ -35,6 +35,7 @@ enum {
     H_DEPTH,         /* frames on the stack */
     H_LOST,          /* calls beyond the stack's capacity (their returns pop nothing) */
     H_PEND_KIND, H_PEND_RET, /* how the last block ended, and its end address */
+    H_PEND_START,    /* the last block's start */
     H_NEXC,          /* exception entries queued by Python since the last block */
     H_EXC_RET,       /* exception returns done by Python since the last block */
     H_NNODES, H_MAX_NODES, H_MAX_STACK, H_MAX_TREE_DEPTH,
@@ -51,7 +52,7 @@ enum {
     H_STACK0 = H_EXCQ0 + MAX_EXCQ, /* then MAX_STACK frames, then MAX_NODES nodes */
 };
 /* A frame on the stack. */
-enum { S_NODE, S_RET, S_EXC, S_SAVED_KIND, S_SAVED_RET, S_FIELDS };
+enum { S_NODE, S_RET, S_EXC, S_SAVED_KIND, S_SAVED_RET, S_SAVED_START, S_FIELDS };
 /* A context-tree node. Node 0 is the root: no function. */
 enum { N_PARENT, N_FUNC, N_CHILD, N_SIBLING, N_SELF_I, N_SELF_C, N_CALLS, N_DEPTH, N_FIELDS };
 /* How a block ends. */
@@ -195,7 +196,8 @@ static int64_t child(int64_t *p, int64_t parent, int64_t func)
     return c;
 }
 
-static void push(int64_t *p, int64_t func, int64_t ret, int exc, int64_t saved_kind, int64_t saved_ret)
+static void push(int64_t *p, int64_t func, int64_t ret, int exc, int64_t saved_kind, int64_t saved_ret,
+                 int64_t saved_start)
 {
     if (p[H_DEPTH] >= p[H_MAX_STACK]) {
         p[H_LOST]++;
@@ -209,6 +211,7 @@ static void push(int64_t *p, int64_t func, int64_t ret, int exc, int64_t saved_k
     f[S_EXC] = exc;
     f[S_SAVED_KIND] = saved_kind;
     f[S_SAVED_RET] = saved_ret;
+    f[S_SAVED_START] = saved_start;
     p[H_DEPTH]++;
     if (p[H_DEPTH] > p[H_MAX_SEEN])
         p[H_MAX_SEEN] = p[H_DEPTH];
@@ -223,15 +226,16 @@ static void set_depth(int64_t *p, int64_t d)
 }
 
 /* Pop the innermost exception frame (and anything above it); its saved ending applies next. */
-static void pop_exception(int64_t *p, int64_t *kind, int64_t *ret)
+static void pop_exception(int64_t *p, int64_t *kind, int64_t *ret, int64_t *start)
 {
     const int64_t *s = STACK(p);
     *kind = K_OTHER;
-    *ret = -1;
+    *ret = *start = -1;
     for (int64_t d = p[H_DEPTH] - 1; d >= 0; d--) {
         if (s[d * S_FIELDS + S_EXC]) {
             *kind = s[d * S_FIELDS + S_SAVED_KIND];
             *ret = s[d * S_FIELDS + S_SAVED_RET];
+            *start = s[d * S_FIELDS + S_SAVED_START];
             set_depth(p, d);
             return;
         }
@@ -255,13 +259,15 @@ static int pop_to(int64_t *p, int64_t to, int64_t search)
     return 0;
 }
 
-/* Enter the block at `a` after a block that ended as `kind` at `end`. */
-static void transition(int64_t *p, int64_t kind, int64_t end, int64_t a, int entry)
+/* Enter the block at `a` after the block [start, end) that ended as `kind`. */
+static void transition(int64_t *p, int64_t kind, int64_t start, int64_t end, int64_t a, int entry)
 {
+    if (a > start && a < end && kind != K_EXC_RET)
+        return;     /* that block stopped part-way (WFI, a fault) and resumes: it did not end */
     switch (kind) {
     case K_CALL:
         if (a != end)                      /* a conditional call not taken falls through */
-            push(p, a, end, 0, K_OTHER, -1);
+            push(p, a, end, 0, K_OTHER, -1, -1);
         return;
     case K_RETURN:
         if (p[H_LOST] > 0) {               /* returning from a call the stack had no room for */
@@ -277,16 +283,16 @@ static void transition(int64_t *p, int64_t kind, int64_t end, int64_t a, int ent
             return;                        /* a return through another register */
         break;
     case K_EXC_RET: {
-        int64_t k, r;
-        pop_exception(p, &k, &r);
-        transition(p, k == K_EXC_RET ? K_OTHER : k, r, a, entry);
+        int64_t k, r, s0;
+        pop_exception(p, &k, &r, &s0);
+        transition(p, k == K_EXC_RET ? K_OTHER : k, s0, r, a, entry);
         return;
     }
     default:
         break;
     }
     if (p[H_DEPTH] == 0) {
-        push(p, a, -1, 0, K_OTHER, -1);
+        push(p, a, -1, 0, K_OTHER, -1, -1);
         return;
     }
     if (entry && p[H_LOST] == 0) {
@@ -295,9 +301,10 @@ static void transition(int64_t *p, int64_t kind, int64_t end, int64_t a, int ent
         int64_t *f = STACK(p) + (p[H_DEPTH] - 1) * S_FIELDS;
         const int64_t *nodes = NODES(p);
         if (nodes[f[S_NODE] * N_FIELDS + N_FUNC] != a) {
-            const int64_t ret = f[S_RET], exc = f[S_EXC], sk = f[S_SAVED_KIND], sr = f[S_SAVED_RET];
+            const int64_t ret = f[S_RET], exc = f[S_EXC], sk = f[S_SAVED_KIND], sr = f[S_SAVED_RET],
+                          ss = f[S_SAVED_START];
             set_depth(p, p[H_DEPTH] - 1);
-            push(p, a, ret, (int)exc, sk, sr);
+            push(p, a, ret, (int)exc, sk, sr, ss);
         }
     }
 }
@@ -308,7 +315,7 @@ static void profile_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     const int64_t *st = (const int64_t *)(intptr_t)p[H_MAIN];
     const int64_t a = (int64_t)addr;
     const int64_t ni = st[p[H_I_INSNS]], nc = st[p[H_I_CYCLES]];
-    int64_t kind = p[H_PEND_KIND], end = p[H_PEND_RET];
+    int64_t kind = p[H_PEND_KIND], end = p[H_PEND_RET], start = p[H_PEND_START];
     int32_t *slot = slot_of(p, a), word;
     int mine, entry;
 
@@ -329,7 +336,7 @@ static void profile_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         /* The engine returned from an exception (Cortex-M EXC_RETURN): the handler's last
          * block ended in a branch to EXC_RETURN, not to this block. */
         for (int64_t i = 0; i < p[H_EXC_RET]; i++)
-            pop_exception(p, &kind, &end);
+            pop_exception(p, &kind, &end, &start);
         p[H_EXC_RET] = 0;
         if (kind == K_EXC_RET)
             kind = K_OTHER;
@@ -341,19 +348,19 @@ static void profile_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         const int64_t n = p[H_NEXC];
         if (kind == K_EXC_RET) {
             /* RISC-V: an mret whose target never ran (the next interrupt was taken first). */
-            pop_exception(p, &kind, &end);
+            pop_exception(p, &kind, &end, &start);
             if (kind == K_EXC_RET)
                 kind = K_OTHER;
         }
         for (int64_t i = 0; i < n; i++) {
             const int64_t func = i + 1 < n ? p[H_EXCQ0 + i + 1] : a;
-            push(p, func, p[H_EXCQ0 + i], 1, kind, end);
+            push(p, func, p[H_EXCQ0 + i], 1, kind, end, start);
             kind = K_OTHER;
-            end = -1;
+            end = start = -1;
         }
         p[H_NEXC] = 0;
     } else {
-        transition(p, kind, end, a, entry);
+        transition(p, kind, start, end, a, entry);
     }
 
     int64_t *node = NODES(p) + p[H_CUR] * N_FIELDS;
@@ -363,6 +370,7 @@ static void profile_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     p[H_LAST_C] = nc;
     p[H_PEND_KIND] = mine;
     p[H_PEND_RET] = a + size;
+    p[H_PEND_START] = a;
     p[H_BLOCKS]++;
 }
 

@@ -174,6 +174,8 @@ def write(p: CallProfile, out: str | Path) -> list[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     folded = out.with_suffix(".folded")
+    if folded == out:                     # asked for out.folded: keep the JSON beside it
+        out = out.with_suffix(".json")
     out.write_text(json.dumps(speedscope(p), separators=(",", ":")) + "\n")
     folded.write_text(collapsed(p))
     return [out, folded]

@@ -143,3 +143,16 @@ def test_silence_is_never_a_keyword(tmp_path, fw):
     model = _loudness_model(tmp_path / "loud.tflite")
     r = _run_app(tmp_path, fw, np.zeros(32000, np.int16), 2.0, model)
     assert not [ln for ln in r.run.uart.splitlines() if ln.startswith("heard:")]
+
+
+def test_firmware_front_end_is_bit_exact_on_the_committed_speech(tmp_path, fw):
+    """The scenarios' recording (espeak-ng at 22,050 Hz: "yes" at 0.6 s), through the stream
+    layer's resampling and the PDM microphone, gives the same features on both sides."""
+    wav = Path(__file__).resolve().parents[1] / "scenarios/audio/kws_yes_no_yes_22k.wav"
+    (tmp_path / "speech.wav").write_bytes(wav.read_bytes())
+    got = _dump(tmp_path, fw, "speech.wav", 1.5)
+    pcm = streams.load(wav).to_unit("pcm").resample(16000).data[:24000, 0]
+    want = _host(np.clip(np.round(pcm), -32768, 32767).astype(np.int16))
+    assert len(want) == 75 and len(got) >= 75
+    assert np.array_equal(got[:75], want)
+    assert want[35:50].max() > 40 and want[:25].max() < -40     # the word, and the quiet before it

@@ -303,10 +303,6 @@ def test_wfi_inside_a_block(callgraph):
     assert p.truncated["unmatched_returns"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the built-in engine counts the instructions after a RISC-V wfi "
-                   "that does not end Unicorn's block twice: the block is counted whole when it starts "
-                   "and again from the wfi's successor when the core wakes (CoreBase.after_run does "
-                   "not take the tail back)")
 def test_wfi_inside_a_block_counts_once(callgraph):
     r, _, p = run_profiled("hifive1", callgraph("hifive1", 3, "WFI_MIDBLOCK"))
     assert parse_folded(profile.collapsed(p, "instructions"))["_start;main"] == 22

@@ -67,6 +67,9 @@ class CoreBase:
             return self.on_spin(pc)
         if not requested and not (stop_bits & ~N.STOP_SPIN):
             if self.is_wfi_before(pc):
+                # A RISC-V wfi does not end Unicorn's block: the hook counted the instructions
+                # after it, which run (and are counted) again from the successor on wake-up.
+                m.unretire_tail(pc)
                 return StopInfo("idle")
         return None
 

@@ -106,3 +106,13 @@ def test_launcher_and_scenarios_screens(tmp_path, monkeypatch):
     launcher, scenarios = asyncio.run(go())
     check("launcher", launcher, tmp_path)
     check("scenarios", scenarios, tmp_path)
+
+
+def test_board_kws_hears_yes(tmp_path):
+    """The keyword-spotting scenario live, just after the firmware heard the first "yes": the
+    microphone's level meter and spectrogram in the sensor pane, the verdict in the UART."""
+    from dataclasses import replace
+    t = live.target_from_scenario(REPO / "scenarios" / "kws_yes_no_nano33ble.yaml")
+    t = replace(t, firmware=FIXTURES / "nano33ble_kws.elf", model=FIXTURES / "kws.tflite", app_name="kws")
+    svg = asyncio.run(_board(t, [(1.3, [])]))
+    check("board_kws_yes", svg, tmp_path)

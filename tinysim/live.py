@@ -478,6 +478,7 @@ class LiveSession:
             fs.render()
             self.eng.attach_stream(fs.feed.sensor, fs.feed.channel, fs.data, fs.feed.rate_hz)
         self._hot: tuple = ()
+        self._mel_rows: dict[int, tuple[int, ...]] = {}     # microphone frame index -> features
         self._hot_at = 0.0
         self._rate = 2.0
         self._model_info = None
@@ -806,22 +807,32 @@ class LiveSession:
 
     def _mic(self, now: float):
         """A microphone feed's level (RMS of the last 50 ms in dBFS) and the last second as the
-        keyword-spotting front end computes it (what the kws model sees: 49 frames x 40 mel)."""
+        keyword-spotting front end computes it (what the kws model sees: 49 frames x 40 mel).
+        Frames sit on the 20 ms grid from t = 0 and are computed once each: they end before
+        now, and injections only change samples after now."""
         if not self.feeds or self.feeds[0].feed.channel != "pcm":
             return None, ()
-        from .dsp import kws_frontend
+        from .dsp import kws_frontend as kf
         fs = self.feeds[0]
         r = fs.feed.rate_hz
         hi = min(int(now * r), len(fs.data))
-        x = np.clip(np.round(fs.data[max(0, hi - int(r)):hi, 0]), -32768, 32767)
-        if len(x) < int(0.05 * r):
+        if hi < int(0.05 * r):
             return None, ()
-        rms = float(np.sqrt(np.mean(x[-int(0.05 * r):] ** 2)))
-        level = round(20 * math.log10(max(rms, 1e-3) / 32768.0), 1)
-        if r != kws_frontend.SAMPLE_RATE:
+        tail = np.clip(np.round(fs.data[hi - int(0.05 * r):hi, 0]), -32768, 32767)
+        level = round(20 * math.log10(max(float(np.sqrt(np.mean(tail ** 2))), 1e-3) / 32768.0), 1)
+        if r != kf.SAMPLE_RATE or hi < kf.FRAME:
             return level, ()
-        feats = kws_frontend.features(x.astype(np.int16))
-        return level, tuple(tuple(int(v) for v in row) for row in feats)
+        last = (hi - kf.FRAME) // kf.STRIDE
+        first = max(0, last - kf.N_FRAMES + 1)
+        new = [j for j in range(first, last + 1) if j not in self._mel_rows]
+        if new:
+            lo = new[0] * kf.STRIDE
+            x = np.clip(np.round(fs.data[lo:new[-1] * kf.STRIDE + kf.FRAME, 0]), -32768, 32767)
+            for j, row in zip(range(new[0], new[-1] + 1), kf.features(x.astype(np.int16))):
+                self._mel_rows[j] = tuple(int(v) for v in row)
+            for j in [j for j in self._mel_rows if j < first]:
+                del self._mel_rows[j]
+        return level, tuple(self._mel_rows[j] for j in range(first, last + 1))
 
     def _budgets(self) -> tuple[Budget, ...]:
         b = self.target.budgets

@@ -16,11 +16,15 @@ import sys
 from pathlib import Path
 
 BOARDS = ("nano33ble", "hifive1")
+# Measure the tree this script is in, whatever tinysim is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def measure(build: Path, seconds: float) -> dict:
+    import tinysim
     from tinysim.api import open_board, run_engine
     from tinysim.errors import TinysimError
+    print(f"measuring {Path(tinysim.__file__).parent}", file=sys.stderr)
     out = {}
     for board in BOARDS:
         for elf in sorted((build / board).glob("*.elf")):

@@ -51,11 +51,16 @@ def test_timer_interrupts_counted_by_isr(fw, board):
     r = run(fw, board, "timer", max_time_s=1)
     assert (r.exit_reason, r.exit_code) == ("exit", 10)
     assert "ticks=10" in r.uart
-    # 10 periods of ~1 ms of virtual time (SysTick 64000 cycles; CLINT 33 ticks of 32768 Hz)
-    assert 0.009 < r.virtual_time_s < 0.0125
+    # 10 periods of ~1 ms of virtual time (SysTick 64000 cycles; CLINT 33 ticks of 32768 Hz),
+    # plus waiting for the UART to send what was printed (10 bits a byte at 115200 baud; the
+    # FE310's FIFO and shift register take 9 bytes without waiting)
+    wire = len(r.uart) * 10 / 115108 if board == "nano33ble" else max(0, len(r.uart) - 9) * 27780 / 320e6
+    assert 0.009 < r.virtual_time_s - wire < 0.0125
 
 
-@pytest.mark.parametrize("board,cyc,instret", [("nano33ble", 3002, 0), ("hifive1", 3004, 2002)])
+# Moved with the run-time branch model: nano33ble 2 (ldr after the ldr that loads its address)
+# + 1 + 1000 + 999 x (1 + P=2) + 1; hifive1 4 csrr/li + 1000 x 2 + 2 mispredicts x 3 (cold BTB).
+@pytest.mark.parametrize("board,cyc,instret", [("nano33ble", 4001, 0), ("hifive1", 2010, 2002)])
 def test_cycle_counter_reads_match_the_timing_model(fw, board, cyc, instret):
     r = run(fw, board, "cycles")
     m = re.search(r"cycles=(\d+) instret=(\d+)\s+start=(\d+)", r.uart)

@@ -136,3 +136,63 @@ def test_decode_cache_keys_on_the_code_bytes(tmp_path, monkeypatch):
     assert c2.get(0x100, nop).insns[0].name == "hint"          # capstone names NOP a hint
     assert c2.get(0x100, movs) is None and c2.get(0x102, nop) is None
     assert DecodeCache("arm", t, [(0, b"\x01\x20")]).get(0x100, nop) is None   # another image
+
+
+# -- peripherals take time (bytes at the baud rate, I2C at the bus frequency) --------------------
+def test_uarte_bytes_take_their_time_at_115200(fw):
+    """hello prints 111 bytes through the UARTE at Baud115200 (16 MHz / 139 = 115108 baud,
+    10 bits a frame) and waits for ENDTX after each transfer: at least 111 frames of virtual
+    time pass, and no more than that plus the whole run without UART timing (1.24 ms)."""
+    r = api.run("nano33ble", fw("nano33ble", "hello"))
+    assert r.exit_reason == "exit" and len(r.uart) == 111
+    wire = 111 * 10 / (16e6 / 139)
+    assert wire <= r.virtual_time_s <= wire + 79_374 / 64e6
+
+
+def test_fe310_uart_fifo_drains_at_the_baud_rate(fw):
+    """The FE310 UART's 8-entry FIFO drains one frame per 10 * (div + 1) cycles (board.c sets
+    div 2777 for 115200 baud at 320 MHz): of hello's 119 bytes, the first goes straight to the
+    shift register and 8 more fill the FIFO; each later byte waits for a frame to finish."""
+    r = api.run("hifive1", fw("hifive1", "hello"))
+    assert r.exit_reason == "exit" and len(r.uart) == 119
+    frames = (119 - 1 - 8) * 10 * 2778
+    assert frames <= r.cycles <= frames + 106_230       # + the whole run without UART timing
+
+
+def test_fe310_uart_full_flag_and_dropped_write(fw):
+    with api.open_board("hifive1", fw("hifive1", "hello")) as b:
+        u = b.m.peripherals["uart0"]
+        u.regs[u.TXCTRL] = 1                          # txen
+        u.regs[u.DIV] = 99                            # 1000 cycles a frame
+        for i in range(9):
+            u._transmit(0x41 + i, 0)
+        assert u.read(u.TXDATA, 4) == 0x80000000      # 1 in the shifter, 8 waiting: full
+        u._transmit(0x5A, 0)                          # written while full: dropped
+        assert u.tx_starts[-1] == 8000 and u.tx_end == 9000
+        u._drain(1000)                                # the second byte moved to the shifter
+        assert u.read(u.TXDATA, 4) == 0
+
+
+def test_twim_transfer_events_at_400k(fw):
+    """A register read of 6 bytes at K400 (64 MHz: 160 cycles a bit): START + address + ACK
+    (10 bits) + the register byte (9) -> LASTTX and, through the short, RXSTARTED; repeated
+    START + address (10) + 6 bytes (54) -> LASTRX; STOP (1) -> STOPPED. Only STOPPED (polled)
+    wakes Python; the others are worked out when read."""
+    with api.open_board("nano33ble", fw("nano33ble", "imu")) as b:
+        t = b.m.peripherals["twim0"]
+        ram = 0x20030000                              # RAM the firmware does not use
+        b.write_memory(ram, bytes([0x0F]))
+        for off, v in ((t.ENABLE, 6), (t.ADDRESS, 0x6B), (t.TXD_PTR, ram), (t.TXD_MAXCNT, 1),
+                       (t.RXD_PTR, ram + 16), (t.RXD_MAXCNT, 6), (t.FREQUENCY, 0x06400000),
+                       (t.SHORTS, t.LASTTX_STARTRX | t.LASTRX_STOP)):
+            t.regs[off] = v
+        t0 = b.m.cycles
+        t.now = t.bus_t = t0
+        t._tx()
+        assert t.timeline == [(t0 + 19 * 160, t.EVENTS_LASTTX), (t0 + 19 * 160, t.EVENTS_RXSTARTED),
+                              (t0 + 83 * 160, t.EVENTS_LASTRX), (t0 + 84 * 160, t.EVENTS_STOPPED)]
+        assert b.m.next_event_cycle() == t0 + 84 * 160
+        assert t.read(t.EVENTS_STOPPED, 4) == 0
+        t._catch_up(t0 + 84 * 160)
+        assert t.read(t.EVENTS_LASTRX, 4) == 1 and t.read(t.EVENTS_STOPPED, 4) == 1
+        assert b.read_memory(ram + 16, 1) == bytes([0x68])     # WHO_AM_I, moved at the task

@@ -297,7 +297,7 @@ class PlotPanel(Static):
         self.update(t if t.plain else Text("no sensor stream", style="dim"))
 
 
-# the spectrogram's shades, quiet to loud (feature -128 .. 127)
+# the spectrogram's shades, quiet to loud
 HEAT = ("grey11", "grey30", "dark_blue", "blue3", "dodger_blue2", "green3", "yellow2", "orange1", "red1")
 
 
@@ -317,7 +317,9 @@ def _mic_rows(t: Text, s: Snapshot, width: int) -> None:
     f = np.asarray(s.spectrogram, dtype=np.float64)              # frames x 40
     rows = f.reshape(len(f), 8, 5).mean(axis=2).T[::-1]          # 8 x frames, top = high bands
     cols = (np.arange(width) * len(f)) // width
-    shade = np.clip(((rows[:, cols] + 128.0) / 256.0 * len(HEAT)).astype(int), 0, len(HEAT) - 1)
+    # features of speech lie in about -96..64 (a quiet room near -80, a word at -12 dBFS up to
+    # about 40): that range spans the shades
+    shade = np.clip(((rows[:, cols] + 96.0) / 160.0 * len(HEAT)).astype(int), 0, len(HEAT) - 1)
     for r in shade:
         start = 0
         for i in range(1, width + 1):                           # one span per run of a shade

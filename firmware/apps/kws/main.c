@@ -6,9 +6,9 @@
  * the mean of the last AVERAGE outputs -> "heard: <word> (p=0.93)" and the LED. One word, one
  * detection: nothing for REFRACTORY strides after a detection, and the same word not again until
  * its mean falls below THRESHOLD (a word stays in the 1 s window for longer than that).
- * Cycle figures (DWT CYCCNT): after the first second one line
- *   "kws: cycles front end <max>/stride, inference <max>, <i> inferences in <n> strides,
- *    load <busy cycles / (n x budget)>% of budget <c>/stride"
+ * Cycle figures (DWT CYCCNT), once after the first second (n strides, i inferences):
+ *   "kws: front end <max> cycles/stride, load <busy cycles / (n x budget)>% of <budget>"
+ *   "kws: inference <max> cycles, <i> in <n> strides"
  * A ring overrun (processing fell NBUF strides behind the microphone) prints "kws: overrun".
  * Exit codes (only on errors): 3 model missing, rejected or of the wrong shape.
  * Frames end at buffer ends: frame k holds samples [320 k - 160, 320 k + 320) of the stream, the
@@ -262,11 +262,11 @@ int main(void)
         }
         if (!reported && consumed >= 50) {
             reported = 1;
-            console_printf("kws: cycles front end %u/stride, inference %u, %u inferences in %u strides, "
-                           "load %u%% of budget %u/stride\n", (unsigned)fe_max, (unsigned)inf_max,
-                           (unsigned)infers, (unsigned)consumed,
+            console_printf("kws: front end %u cycles/stride, load %u%% of %u\n", (unsigned)fe_max,
                            (unsigned)((uint64_t)busy * 100u / ((uint64_t)consumed * BUDGET)),
                            (unsigned)BUDGET);
+            console_printf("kws: inference %u cycles, %u in %u strides\n", (unsigned)inf_max,
+                           (unsigned)infers, (unsigned)consumed);
         }
     }
 }

@@ -91,25 +91,39 @@ class Plic(Peripheral):
 
 
 class SifiveUart(Peripheral):
-    """UART (FE310-G002 manual ch. 18): the TX FIFO drains at once; RX bytes are queued by the
-    host. Interrupts: ip.txwm while the TX FIFO holds fewer than txctrl.txcnt entries (always,
-    once txcnt > 0: it is empty), ip.rxwm while the RX FIFO holds more than rxctrl.rxcnt; the
+    """UART (FE310-G002 manual ch. 18). Transmit: an 8-entry FIFO feeding the shift register at
+    the baud rate tlclk / (div + 1) (tlclk = the core clock), 10 bits a frame (11 with
+    txctrl.nstop); txdata.full reads 1 while 8 bytes wait, and a write then is dropped, as on
+    silicon. RX bytes are queued by the host. Interrupts: ip.txwm while the TX FIFO holds fewer
+    than txctrl.txcnt entries, ip.rxwm while the RX FIFO holds more than rxctrl.rxcnt; the
     UART's PLIC source (``irq:``) is high while ie & ip."""
     model = "sifive.uart"
     TXDATA, RXDATA, TXCTRL, RXCTRL, IE, IP, DIV = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
     FAST = (TXDATA,)                 # polled for "FIFO full" before every byte
+    TX_FIFO = 8
 
     def touched(self, off, write):
-        pass                         # TXDATA always reads "not full"
+        if write and off == self.TXDATA:   # the FIFO changes at writes and at events only
+            self.changed()
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.rx: deque[int] = deque()
         self.regs[self.DIV] = 0x0000008A
         self.level = False           # what drives the PLIC source now
+        self.tx_starts: deque[int] = deque()   # cycle each byte waiting in the TX FIFO starts
+        self.tx_end = 0              # cycle at which the last byte queued has been sent
+        self.event = None
+
+    def _tx_waiting(self) -> int:
+        return len(self.tx_starts)
+
+    def _drain(self, now: int) -> None:
+        while self.tx_starts and self.tx_starts[0] <= now:
+            self.tx_starts.popleft()  # moved to the shift register: its FIFO slot is free
 
     def _ip(self) -> int:
-        txwm = ((self.regs.get(self.TXCTRL, 0) >> 16) & 7) > 0    # 0 entries < txcnt
+        txwm = self._tx_waiting() < ((self.regs.get(self.TXCTRL, 0) >> 16) & 7)
         rxwm = len(self.rx) > ((self.regs.get(self.RXCTRL, 0) >> 16) & 7)
         return int(txwm) | int(rxwm) << 1
 
@@ -120,6 +134,25 @@ class SifiveUart(Peripheral):
             if self.irq is not None and self.m.plic is not None:
                 self.m.plic.set_level(self.irq, level)
 
+    def _arm(self) -> None:
+        """Wake up when the oldest waiting byte leaves the FIFO, while that changes something
+        firmware can see: the full flag, or the txwm interrupt."""
+        if self.event is not None:
+            self.event.cancelled = True
+            self.event = None
+        if not self.tx_starts:
+            return
+        watch_txwm = self.regs.get(self.IE, 0) & 1 and \
+            self._tx_waiting() >= ((self.regs.get(self.TXCTRL, 0) >> 16) & 7)
+        if self._tx_waiting() >= self.TX_FIFO or watch_txwm:
+            self.event = self.m.schedule(self.tx_starts[0], self._on_tx_slot)
+
+    def _on_tx_slot(self):
+        self.event = None
+        self._drain(self.m.cycles)
+        self._update_irq()
+        self._arm()
+
     def receive(self, data: bytes):
         """Bytes arriving on RX (from the host)."""
         self.rx.extend(data)
@@ -127,7 +160,7 @@ class SifiveUart(Peripheral):
 
     def read(self, off, size):
         if off == self.TXDATA:
-            return 0                                # FIFO never full
+            return 0x80000000 if self._tx_waiting() >= self.TX_FIFO else 0
         if off == self.RXDATA:
             if not self.rx:
                 return 0x80000000                   # empty
@@ -141,11 +174,26 @@ class SifiveUart(Peripheral):
     def write(self, off, size, value):
         if off == self.TXDATA:
             if self.regs.get(self.TXCTRL, 0) & 1:
-                self.m.emit_uart(self.name, bytes([value & 0xFF]))
+                self._transmit(value & 0xFF, self.m.now(self.base + off)[1])
         elif off != self.RXDATA and off != self.IP:
             super().write(off, size, value)
             if off in (self.TXCTRL, self.RXCTRL, self.IE):
                 self._update_irq()
+                self._arm()
+
+    def _transmit(self, byte: int, now: int) -> None:
+        self._drain(now)
+        if self._tx_waiting() >= self.TX_FIFO:
+            return                                   # full: the write is ignored
+        self.m.emit_uart(self.name, bytes([byte]))
+        bits = 11 if self.regs.get(self.TXCTRL, 0) & 2 else 10
+        frame = bits * ((self.regs.get(self.DIV, 0) & 0xFFFF) + 1)
+        start = max(now, self.tx_end)
+        self.tx_end = start + frame
+        if start > now:                              # waits in the FIFO until the shifter frees
+            self.tx_starts.append(start)
+        self._update_irq()
+        self._arm()
 
 
 class Prci(Peripheral):

@@ -116,8 +116,8 @@ def test_fresh_build_matches_the_shipped_firmware(tmp_path):
 
 
 def _held_out_windows(per_class: int):
-    """Windows from the training script's own generator with seeds it never used (training:
-    dataset seed 0, validation: seed 1; these: seed 7), quantized as the model's input."""
+    """Windows from the training script's own generator with seeds it never used (training and
+    validation streams: 1,000,000-1,120,000; these: about 707 M), quantized as the model's input."""
     sys.path.insert(0, str(REPO / "models"))
     from train_magic_wand import example   # models/train_magic_wand.py (TensorFlow not needed)
     t = inference.inspect_model(REPO / "models" / "magic_wand.tflite").inputs[0]
@@ -130,7 +130,8 @@ def _held_out_windows(per_class: int):
 def test_example_gesture_model_accuracy_on_held_out_windows():
     """models/magic_wand.tflite (Keras + TFLiteConverter, full-integer quantization): the int8
     model's accuracy on 400 held-out windows, through TFLM (which the boards match bit for bit,
-    below). Measured: 0.8175 overall, per class wing 0.78 ring 0.81 slope 0.69 negative 0.99;
+    below). Measured: 0.9925 overall, per class wing 1.00 ring 0.99 slope 0.99 negative 0.99
+    (the model retrained on wider variation; the previous one scored 0.8175 on its own data);
     the floors sit about 3 standard errors under that (chance is 0.25)."""
     from tflite_micro.python.tflite_micro import runtime
     interp = runtime.Interpreter.from_bytes((REPO / "models" / "magic_wand.tflite").read_bytes())
@@ -140,8 +141,8 @@ def test_example_gesture_model_accuracy_on_held_out_windows():
         interp.invoke()
         confusion[label, int(np.argmax(interp.get_output(0)))] += 1
     per_class = confusion.diagonal() / confusion.sum(axis=1)
-    assert confusion.trace() / confusion.sum() >= 0.75, confusion
-    assert per_class.min() >= 0.55, confusion
+    assert confusion.trace() / confusion.sum() >= 0.975, confusion
+    assert per_class.min() >= 0.95, confusion
 
 
 @pytest.mark.parametrize("board", BOARDS)

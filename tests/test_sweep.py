@@ -193,7 +193,8 @@ def test_detect_key_is_validated():
 
 @needs_fw
 def test_sweep_scores_match_the_runs_and_do_not_depend_on_workers(wand):
-    plan = sweep.plan_sweep(wand, "11,1", [])
+    # speed 3 (gestures drawn in a third of the time) makes mistakes, so there are worst runs
+    plan = sweep.plan_sweep(wand, "11,1", ["streams[0].generate.speed=1.0,3.0"])
     one = sweep.run_sweep(plan, jobs=1)
     two = sweep.run_sweep(plan, jobs=2)
     one.pop("_timing"), two.pop("_timing")
@@ -203,10 +204,11 @@ def test_sweep_scores_match_the_runs_and_do_not_depend_on_workers(wand):
     lines = [(round(t, 6), text.split()[1]) for t, text in r.run.uart_lines if text.startswith("gesture:")]
     got = one["results"][1]["score"]["detections"]
     assert [(d["t_s"], d["label"]) for d in got] == lines
-    assert one["runs"] == 2 and one["passed"] + one["failed"] + one["errors"] == 2
+    assert one["runs"] == 4 and one["passed"] + one["failed"] + one["errors"] == 4
     d = one["detection"]
-    assert d["events"] == 6 and d["correct"] + d["misses"] + sum(
-        1 for res in one["results"] for e in res["score"]["events"] if e["status"] == "wrong") == 6
+    assert d["events"] == 12 and d["correct"] + d["misses"] + sum(
+        1 for res in one["results"] for e in res["score"]["events"] if e["status"] == "wrong") == 12
+    assert one["worst"] and {w["vary"]["streams[0].generate.speed"] for w in one["worst"]} == {3.0}
     assert one["worst"][0]["command"].startswith(f"tinysim sweep {wand} --seeds ")
 
 

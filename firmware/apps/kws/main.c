@@ -138,7 +138,7 @@ static int model_init(void)
 {
     const uint32_t *hdr = (const uint32_t *)__model_partition_start__;
     if (hdr[0] != 0x314D5354u) {     /* "TSM1" */
-        console_printf("kws: no model in the model partition (give the scenario a model:)\n");
+        console_printf("kws: no model in the model partition (give one: model: in a scenario, --model to tinysim run)\n");
         return -1;
     }
     if (tsrt_init(&model, __model_partition_start__ + 16, hdr[1], arena, sizeof arena) != 0) {

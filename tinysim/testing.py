@@ -86,16 +86,22 @@ def run_all(paths, jobs: int | None = None, shard_spec: str | None = None,
         except KeyboardInterrupt:
             pass
     else:
-        _preload()
-        pool = multiprocessing.Pool(min(jobs, len(files)), initializer=_ignore_sigint)
+        pool, pending = None, {}
         try:
+            _preload()
+            # Ctrl-C while the workers fork would reach a worker before it ignores SIGINT, or
+            # the parent before it holds the pool: held back until the pool exists.
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                pool = multiprocessing.Pool(min(jobs, len(files)), initializer=_ignore_sigint)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             # Longest first, so that no worker starts a long scenario when the others are done;
             # results still come back in file order.
-            order = sorted(range(len(files)), key=lambda i: -_expected_cost(files[i]))
-            started = {i: pool.apply_async(run_scenario, (files[i],)) for i in order}
-            pending = {i: started[i] for i in range(len(files))}
-            for i, fut in pending.items():
-                done[i] = fut.get()
+            for i in sorted(range(len(files)), key=lambda i: -_expected_cost(files[i])):
+                pending[i] = pool.apply_async(run_scenario, (files[i],))
+            for i in range(len(files)):
+                done[i] = pending[i].get()
                 if on_result:
                     on_result(done[i])
             pool.close()
@@ -103,9 +109,11 @@ def run_all(paths, jobs: int | None = None, shard_spec: str | None = None,
             for i, fut in pending.items():        # keep what finished while we waited
                 if i not in done and fut.ready():
                     done[i] = fut.get()
-            pool.terminate()
+            if pool is not None:
+                pool.terminate()
         finally:
-            pool.join()
+            if pool is not None:
+                pool.join()
     return [done.get(i) or _interrupted(f) for i, f in enumerate(files)]
 
 

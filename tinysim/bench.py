@@ -218,7 +218,8 @@ def suite(rows=ROWS, *, boards=BOARDS, repeat: int = 3, quick: bool = False) -> 
         for sc, goal in SENSOR_SCENARIOS:
             if not (REPO / sc).is_file():
                 raise EngineError(f"{REPO / sc}: not found", hint="the sensor rows run from a source checkout")
-            out.append(row_sensor(sc, goal, 1, QUICK_SCENARIO_S if quick else None))
+            # best of `repeat`, as the other rows: one run on a shared machine is mostly noise
+            out.append(row_sensor(sc, goal, repeat, QUICK_SCENARIO_S if quick else None))
     if "polling" in rows:
         out += [row_polling(b, repeat) for b in boards]
     if "model" in rows:

@@ -196,3 +196,52 @@ def test_twim_transfer_events_at_400k(fw):
         t._catch_up(t0 + 84 * 160)
         assert t.read(t.EVENTS_LASTRX, 4) == 1 and t.read(t.EVENTS_STOPPED, 4) == 1
         assert b.read_memory(ram + 16, 1) == bytes([0x68])     # WHO_AM_I, moved at the task
+
+
+# -- the vibration app's fixed-point spectrum (a speed change in the firmware) ---------------------
+@pytest.mark.parametrize("fault, tol", [(0.0, 2), (0.12, 0.01)])
+def test_vibration_fixed_point_scores_match_the_host_reference(fw, fault, tol):
+    """hifive1's vibration app computes its band spectrum with a q30 fixed-point FFT (no FPU):
+    each printed score must be what models/train_anomaly.py's float64 features of the same
+    256 samples (read from the firmware's ring when the score is printed), run through TFLM's
+    interpreter, give: within 2 (x 1e-5) for a healthy machine, 1 % for a faulty one."""
+    import re
+
+    import numpy as np
+
+    from tinysim import inference, streams
+    from tinysim.api import UartRecorder
+
+    from pathlib import Path
+    model = (Path(__file__).resolve().parent.parent / "models" / "anomaly_800hz.tflite").read_bytes()
+    info = inference.inspect_model("anomaly_800hz.tflite", model)
+    tin, tout = info.inputs[0], info.outputs[0]
+    spec = {"type": "vibration", "rpm": 2950, "imbalance": 0.04, "misalignment": 0.01,
+            "bearing_fault": fault, "noise": 0.006, "offset": [0, 0, 1]}
+    with api.open_board("hifive1", fw("hifive1", "vibration")) as b:
+        s = streams.generate(spec, seed=3, rate_hz=3000, duration_s=1.0, unit="g")
+        b.attach_stream("accel", "accel", s.data, 3000)
+        b.m.write(b.firmware.symbol("__model_partition_start__"), inference.model_partition(model))
+        ring, count = b.firmware.symbol("ring"), b.firmware.symbol("count")
+        windows = []
+
+        def on_uart(port, data):
+            if data == b"\n":                        # the ring holds the window just scored
+                n = int.from_bytes(b.read_memory(count, 4), "little")
+                raw = np.frombuffer(b.read_memory(ring, 512), dtype="<i2")
+                windows.append(np.roll(raw, -(n % 256)).astype(np.float64) / 256)
+        rec = UartRecorder(b)
+        b.on_uart(rec)
+        b.on_uart(on_uart)
+        b.run(max_time_s=1.0)
+    k = np.arange(128)[:, None] * np.arange(256)[None, :] % 256
+    scored = [(int(m.group(1)), x) for (_, t), x in zip(rec.lines, windows) if (m := re.search(r"score=(\d+)", t))]
+    assert len(scored) >= 4
+    for score, x in scored:
+        ang = 2 * np.pi * k / 256
+        power = ((np.cos(ang) * x).sum(1) ** 2 + (np.sin(ang) * x).sum(1) ** 2) / 256 ** 2
+        feat = np.log10(1 + 1e4 * power.reshape(16, -1).sum(1)).astype(np.float32)
+        q = np.clip(np.round(feat / tin.scale) + tin.zero_point, -128, 127).astype(np.int8).reshape(tin.shape)
+        y = inference.reference(model, [q], 1).outputs[0].astype(np.float64).ravel()
+        want = int(((((y - tout.zero_point) * tout.scale) - feat) ** 2).mean() * 1e5 + 0.5)
+        assert abs(score - want) <= (tol if tol >= 1 else tol * want), (score, want)

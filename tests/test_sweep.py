@@ -289,6 +289,15 @@ def test_dask_cluster_gives_the_local_json(vib, tmp_path):
             p.wait()
 
 
+def test_workers_inherit_the_engine_and_schema_imported_before_they_fork():
+    code = ("import sys; from tinysim.sweep._runner import _preload; _preload(); "
+            "print(all(m in sys.modules for m in ('tinysim.engines.builtin', 'tinysim.scenario', "
+            "'tflite_micro.python.tflite_micro.runtime', "
+            "'tflite_micro.tensorflow.lite.micro.python.schema_py_generated')))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert p.stdout.strip() == "True", p.stderr
+
+
 def test_unreachable_scheduler_is_a_clear_error():
     pytest.importorskip("distributed")
     start = time.perf_counter()

@@ -448,6 +448,8 @@ class CortexM(CoreBase):
         return prio
 
     def _best_pending(self, ignore_mask=False) -> int | None:
+        if not self.pending:                 # the usual case after each run slice: no register reads
+            return None
         cur = self.exec_priority(ignore_mask)
         best = None
         for e in sorted(self.pending):

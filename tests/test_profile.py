@@ -384,6 +384,27 @@ def test_speedscope_json_against_schema(callgraph, tmp_path):
     assert sum(parse_folded(files[1].read_text()).values()) == r.cycles
 
 
+def test_perfetto_trace_nests(callgraph):
+    """Chrome trace events: every context a complete slice inside its caller's, lasting its
+    total cycles at the clock; the slices of a caller's callees do not overlap."""
+    r, _, p = run_profiled("hifive1", callgraph("hifive1", 3))
+    tr = profile.chrome_trace(p, 1e6)              # 1 MHz: one cycle is one microsecond
+    ev = tr["traceEvents"]
+    assert all(e["ph"] == "X" and e["pid"] == e["tid"] == 1 for e in ev)
+    assert len(ev) == sum(1 for _ in p.walk())
+    by_stack = {}
+    for (stack, node), e in zip(p.walk(), ev):      # events follow the depth-first walk
+        assert e["name"] == stack[-1] and e["dur"] == node.total_cycles
+        by_stack[stack] = e
+        if len(stack) > 1:
+            parent = by_stack[stack[:-1]]
+            assert parent["ts"] <= e["ts"] and e["ts"] + e["dur"] <= parent["ts"] + parent["dur"]
+    assert ev[0]["ts"] == 0 and ev[0]["dur"] == r.cycles
+    kids = [e for s, e in by_stack.items() if len(s) == 3]
+    kids.sort(key=lambda e: e["ts"])
+    assert all(a["ts"] + a["dur"] <= b["ts"] for a, b in zip(kids, kids[1:]))
+
+
 def test_summary_top_n(callgraph):
     r, _, p = run_profiled("hifive1", callgraph("hifive1", 3))
     s = profile.summary(p, n=3)
@@ -401,6 +422,9 @@ def test_cli_profile_text_and_json(callgraph, tmp_path, capsys):
     assert "── profile: top 10 functions" in text
     assert re.search(r"^  rec +\d[\d,]* +[\d.]+% +\d[\d,]* +[\d.]+% +22 +4$", text, re.M), text
     assert out.is_file() and out.with_suffix(".folded").is_file()
+    trace = json.loads((out.parent / "run.perfetto.json").read_text())
+    assert trace["traceEvents"][0]["name"] == "Reset_Handler"
+    assert trace["traceEvents"][0]["dur"] == pytest.approx(trace["otherData"]["cycles"] / 64e6 * 1e6)
     assert cli_main(["run", "-p", "nano33ble", "-f", str(elf), "--json", "--profile", str(out)]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["profile"]["instructions"] == d["instructions"] == 54

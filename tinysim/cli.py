@@ -48,7 +48,7 @@ class _Profiling:
         from . import profile
         p = profile.build(self.eng.call_profile(), self.eng.firmware)
         try:
-            files = profile.write(p, self.out)
+            files = profile.write(p, self.out, self.eng.platform.clock_hz)
         except OSError as e:
             raise UsageError(f"--profile: cannot write {self.out}: {e.strerror}",
                              hint="give a path in a writable folder") from None
@@ -314,7 +314,8 @@ def parser() -> argparse.ArgumentParser:
                    help="virtual time to run (with --stream; default 1s)")
     r.add_argument("--profile", metavar="OUT.json", default=None,
                    help="profile calls: per-function self and total cycles as speedscope JSON "
-                   "(OUT.json) and collapsed stacks for flame graphs (OUT.folded); the top 10 in the report")
+                   "(OUT.json), collapsed stacks for flame graphs (OUT.folded) and a Perfetto / Chrome "
+                   "trace (OUT.perfetto.json); the top 10 in the report")
     r.add_argument("--save-scenario", metavar="OUT.yaml", default=None,
                    help="write the equivalent scenario file, then run it")
     r.set_defaults(func=_cmd_run)

@@ -2,8 +2,9 @@
 cycles, from the calling-context tree an engine kept (``Engine.call_profile()``).
 
 Writers for the formats flame graph tools read: speedscope JSON
-(https://www.speedscope.app/file-format-schema.json, sampled profiles over shared frames) and
-collapsed stacks ("a;b;c count", as flamegraph.pl and inferno read them).
+(https://www.speedscope.app/file-format-schema.json, sampled profiles over shared frames),
+collapsed stacks ("a;b;c count", as flamegraph.pl and inferno read them) and the Chrome trace
+event JSON that Perfetto's UI opens (the tree laid out as nested slices, not a timeline).
 """
 from __future__ import annotations
 
@@ -169,8 +170,35 @@ def collapsed(p: CallProfile, weight: str = "cycles") -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def write(p: CallProfile, out: str | Path) -> list[Path]:
-    """``out`` (speedscope JSON) and the collapsed stacks beside it (``.folded``, cycles)."""
+def chrome_trace(p: CallProfile, clock_hz: float) -> dict:
+    """Each context as a complete ("X") slice lasting its total cycles at ``clock_hz``, its
+    callees inside it one after another, heaviest first: the aggregate, drawn the way
+    Perfetto and chrome://tracing draw a trace."""
+    events: list[dict] = []
+    us = 1e6 / clock_hz
+
+    def lay(node: CallNode, t: int, depth: int):
+        events.append({"name": node.name, "cat": "call", "ph": "X", "ts": round(t * us, 6),
+                       "dur": round(node.total_cycles * us, 6), "pid": 1, "tid": 1,
+                       "args": {"self_cycles": node.self_cycles, "total_cycles": node.total_cycles,
+                                "self_instructions": node.self_instructions,
+                                "total_instructions": node.total_instructions, "calls": node.calls}})
+        t += node.self_cycles
+        for c in node.children:
+            lay(c, t, depth + 1)
+            t += c.total_cycles
+    t = 0
+    for r in p.roots:
+        lay(r, t, 0)
+        t += r.total_cycles
+    return {"traceEvents": events, "displayTimeUnit": "ns",
+            "otherData": {"firmware": p.firmware, "cycles": p.cycles, "instructions": p.instructions,
+                          "clock_hz": clock_hz, "layout": "aggregated calling contexts, not a timeline"}}
+
+
+def write(p: CallProfile, out: str | Path, clock_hz: float | None = None) -> list[Path]:
+    """``out`` (speedscope JSON), the collapsed stacks beside it (``.folded``, cycles) and,
+    given the clock, the Perfetto / Chrome trace (``.perfetto.json``)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     folded = out.with_suffix(".folded")
@@ -178,7 +206,12 @@ def write(p: CallProfile, out: str | Path) -> list[Path]:
         out = out.with_suffix(".json")
     out.write_text(json.dumps(speedscope(p), separators=(",", ":")) + "\n")
     folded.write_text(collapsed(p))
-    return [out, folded]
+    files = [out, folded]
+    if clock_hz:
+        trace = out.with_name(out.stem + ".perfetto.json")
+        trace.write_text(json.dumps(chrome_trace(p, clock_hz), separators=(",", ":")) + "\n")
+        files.append(trace)
+    return files
 
 
 def summary(p: CallProfile, n: int = 10) -> dict:

@@ -177,7 +177,7 @@ def chrome_trace(p: CallProfile, clock_hz: float) -> dict:
     events: list[dict] = []
     us = 1e6 / clock_hz
 
-    def lay(node: CallNode, t: int, depth: int):
+    def lay(node: CallNode, t: int):
         events.append({"name": node.name, "cat": "call", "ph": "X", "ts": round(t * us, 6),
                        "dur": round(node.total_cycles * us, 6), "pid": 1, "tid": 1,
                        "args": {"self_cycles": node.self_cycles, "total_cycles": node.total_cycles,
@@ -185,11 +185,11 @@ def chrome_trace(p: CallProfile, clock_hz: float) -> dict:
                                 "total_instructions": node.total_instructions, "calls": node.calls}})
         t += node.self_cycles
         for c in node.children:
-            lay(c, t, depth + 1)
+            lay(c, t)
             t += c.total_cycles
     t = 0
     for r in p.roots:
-        lay(r, t, 0)
+        lay(r, t)
         t += r.total_cycles
     return {"traceEvents": events, "displayTimeUnit": "ns",
             "otherData": {"firmware": p.firmware, "cycles": p.cycles, "instructions": p.instructions,

@@ -158,3 +158,18 @@ def test_firmware_front_end_is_bit_exact_on_the_committed_speech(tmp_path, fw):
     assert len(want) == 75 and len(got) >= 75
     assert np.array_equal(got[:75], want)
     assert want[35:50].max() > 40 and want[:25].max() < -40     # the word, and the quiet before it
+
+
+def test_shipped_kws_firmware_and_model_are_current(tmp_path, build_dir):
+    """tinysim/prebuilt/nano33ble/kws.elf is `make -C firmware prebuilt` output (the same
+    loadable bytes as a fresh build) and ships the committed model."""
+    import subprocess
+    from tinysim.elf import load_elf
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run(["make", "-s", "-C", str(repo / "firmware"), f"BUILD_DIR={tmp_path}", "BOARD=nano33ble", "kws"],
+                   check=True, capture_output=True)
+    fresh = load_elf(tmp_path / "nano33ble" / "kws.elf")
+    shipped = load_elf(repo / "tinysim" / "prebuilt" / "nano33ble" / "kws.elf")
+    assert [(s.paddr, s.data) for s in fresh.segments] == [(s.paddr, s.data) for s in shipped.segments], \
+        "nano33ble/kws.elf is stale: run make -C firmware prebuilt"
+    assert (repo / "models/kws.tflite").read_bytes() == (repo / "tinysim/prebuilt/models/kws.tflite").read_bytes()

@@ -95,3 +95,27 @@ def test_say_key_speaks_a_word_and_the_verdict_reaches_the_uart_pane(fw, tmp_pat
 def test_say_refuses_what_is_not_a_word():
     with pytest.raises(live.LiveError, match="not a word"):
         live.injection("say", "rm -rf /; echo")
+
+
+@needs_espeak
+def test_a_session_with_said_words_saves_as_a_scenario_that_replays_the_verdicts(fw, tmp_path):
+    """Say "yes" then "no" live (the committed model), save, and `tinysim test` the saved file:
+    the firmware prints the same verdicts at the same virtual times."""
+    from tinysim.scenario import run_scenario
+    repo = Path(__file__).resolve().parents[2]
+    t = live.target_from_files("nano33ble", fw("nano33ble", "kws"), repo / "models" / "kws.tflite")
+    s = live.LiveSession(t, speed=None)
+    try:
+        s.advance_to(1.2)
+        s.inject(live.injection("say", "yes", ambient=live.ROOM))
+        s.advance_to(3.0)
+        s.inject(live.injection("say", "no", ambient=live.ROOM))
+        s.advance_to(5.0)
+        heard = [(round(tt, 3), text) for tt, text in s.detections]
+        path = s.save_scenario(tmp_path / "said.yaml")
+    finally:
+        s.close()
+    assert [text.split(" (")[0] for _, text in heard] == ["heard: yes", "heard: no"], heard
+    r = run_scenario(path)
+    assert r.passed, [c for c in r.checks if not c.passed]
+    assert [ln for ln in r.run.uart.splitlines() if ln.startswith("heard:")] == [text for _, text in heard]

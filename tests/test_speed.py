@@ -95,7 +95,10 @@ def test_engine_state_snapshot_keeps_shadows_out(fw):
         b.run(for_time_s=0.001)
         low_run = {r: b.read_register(r) for r in GPRS[board]}
     with api.open_board(board, fw(board, "poll_gpio")) as ref:
-        ref.run(for_time_s=0.002)
+        # two 1 ms runs like the restored path: a run ends at the first block past its span,
+        # so one 2 ms run can end a loop iteration earlier
+        ref.run(for_time_s=0.001)
+        ref.run(for_time_s=0.001)
         assert low_run == {r: ref.read_register(r) for r in GPRS[board]}
         assert high_run != low_run
 

@@ -29,6 +29,14 @@ class TimingTable:
     default: int
     costs: dict[str, Cost]
     source: str
+    # Cycles from an instruction's issue until a dependent instruction can issue, for
+    # instructions whose result comes later than the next cycle (E31: loads, MUL, CSR reads);
+    # an instruction using the result sooner stalls. Decided per block at decode time.
+    latency: dict[str, int] = None
+    predictor: dict | None = None      # E31 branch predictor: BHT/BTB/RAS sizes, penalty
+    taken_penalty: int = 0             # Cortex-M4 conditional branch: P cycles more when taken
+    unaligned_target: int = 0          # Cortex-M4: a taken branch to a 32-bit instruction at a
+                                       # halfword address adds this
 
     def cost(self, name: str, nregs: int = 0, conditional: bool = False) -> int:
         c = self.costs.get(name)
@@ -57,10 +65,23 @@ def load_timing(name: str) -> TimingTable:
         raise EngineError(f"no timing table named {name!r}", hint=f"known tables: {known}")
     data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: ~20x faster
     costs: dict[str, Cost] = {}
+    latency: dict[str, int] = {}
     for cls, spec in data.get("classes", {}).items():
         cost = _parse_cost(spec["cost"], f"{path.name}: {cls}")
         for insn in spec["insns"]:
             costs[insn] = cost
+            if "latency" in spec:
+                latency[insn] = int(spec["latency"])
+    bp = data.get("branch_predictor")
+    if bp is not None:
+        need = ("bht_entries", "btb_entries", "ras_entries", "mispredict_penalty")
+        missing = [k for k in need if not isinstance(bp.get(k), int)]
+        if missing:
+            raise EngineError(f"{path.name}: branch_predictor lacks integer {', '.join(missing)}")
+        bp = {k: bp[k] for k in need}
     return TimingTable(core=data["core"], pipeline_refill=int(data.get("pipeline_refill", 1)),
                        conditional_branch=int(data.get("conditional_branch", 2)),
-                       default=int(data.get("default", 1)), costs=costs, source=str(path))
+                       default=int(data.get("default", 1)), costs=costs, source=str(path),
+                       latency=latency, predictor=bp,
+                       taken_penalty=int(data.get("taken_penalty", 0)),
+                       unaligned_target=int(data.get("unaligned_target", 0)))

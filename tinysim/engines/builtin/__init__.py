@@ -21,7 +21,7 @@ from ...platform import Platform
 from ...timing import load_timing
 from ..base import Capabilities, Counters, Engine, Fault, StopInfo
 from . import _native as N
-from ._decode import Block, DecodeCache, Decoder
+from ._decode import Block, DecodeCache, Decoder, StepContext
 from ._memguard import guard_tail
 from .peripherals import create as create_peripheral
 
@@ -70,6 +70,8 @@ class Machine:
         CoreCls.select_model(self.uc)
         self._map_memory()
         self.counter = N.BlockCounter(self._code_regions())
+        self.counter.set_model(self.timing)
+        self.step_context = StepContext()
         self.counter.attach(self.uc)
         self.core = CoreCls(self)
         self.plic = None
@@ -376,7 +378,7 @@ class Machine:
         c.icnt[slot] = max(b.icount, 1)
         c.cyc[slot] = b.cycles
         c.bsize[slot] = b.size
-        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0)
+        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0) | b.timing_flags
 
     def _install_cached_blocks(self):
         """Blocks an earlier run of this image decoded go straight into the native tables,
@@ -557,10 +559,14 @@ class BuiltinEngine(Engine):
                 m._stop_requested = False
                 c.hdr[N.DEADLINE] = np.iinfo(np.int64).max
                 m.refresh_shadows()
+                prev, prev_end = int(c.hdr[N.PREV]), int(c.hdr[N.LAST_ADDR] + c.hdr[N.LAST_SIZE])
+                model = c.pause_model()
                 try:
                     m.uc.emu_start(m.core.resume_pc(), UNTIL, count=1)
                 except UcError as e:
                     err = e
+                finally:
+                    c.resume_model(model)
                 bits = c.take_stop()
                 ran = err is None and not (bits & (N.STOP_NEWBLOCK | N.STOP_SPIN)) or m.insns != i0
                 # Under count=1 Unicorn may still report the whole block to the hook: count
@@ -572,10 +578,16 @@ class BuiltinEngine(Engine):
                         mask = m.read(pc0, 1)[0] & 0xF        # IT's mask: its lowest set bit ends the block
                         n_it = 1 + 4 - ((mask & -mask).bit_length() - 1)
                         ran_insns = m.decoder.decode(m.read(pc0, 2 + 4 * n_it), pc0).insns[:n_it]
+                    # Cost as in run()'s blocks (StepContext), plus the branch that led here
+                    # (resolved here: the hook's resolution is paused while stepping).
+                    size = sum(x.size for x in ran_insns)
+                    here = m.decoder.decode(m.read(pc0, size), pc0).timing_flags
+                    penalty = c.resolve(prev, here, prev_end, pc0) if prev else 0
                     c.hdr[N.INSNS] = i0 + len(ran_insns)
-                    c.hdr[N.CYCLES] = c0 + sum(x.cost for x in ran_insns)
+                    c.hdr[N.CYCLES] = c0 + penalty + m.step_context.cost(m.decoder, m.read, pc0, ran_insns)
                     c.hdr[N.LAST_ADDR] = pc0
-                    c.hdr[N.LAST_SIZE] = sum(x.size for x in ran_insns)
+                    c.hdr[N.LAST_SIZE] = size
+                    c.hdr[N.PREV] = here
                     slept = len(ran_insns) == 1 and m.core.is_wfi_before(pc0 + ran_insns[0].size)
                 stop = m.core.after_run(err, bits, True)
                 if err is not None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...timing import TimingTable
+from ._native import (END_CALL, END_COND, END_ICALL, END_INDIRECT, END_JUMP, END_NONE, END_RET,
+                      END_SHIFT, ENTRY_SHIFT, TAKEN_SHIFT)
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,21 @@ class Block:
     cycles: int
     spin: bool           # a branch to itself: only an exception can leave it
     watch: bool          # may unmask interrupts (the engine re-checks pending ones after it)
+    # How the block ends and what a taken branch costs beyond ``cycles``, resolved at run time
+    # by the native hook once the next block is known (_native.END_*).
+    end: int = 0
+    taken: int = 0       # Cortex-M4: cycles a taken conditional branch at its end adds (P)
+    entry: int = 0       # Cortex-M4: cycles a taken branch *to* this block adds
 
     @property
     def icount(self) -> int:
         return len(self.insns)
+
+    @property
+    def timing_flags(self) -> int:
+        """The FLAGS bits the native hook resolves branches with."""
+        return (self.end << END_SHIFT) | (min(self.taken, 15) << TAKEN_SHIFT) | \
+            (min(self.entry, 15) << ENTRY_SHIFT)
 
     def index_of(self, pc: int) -> int:
         """Instructions of this block that precede the one at ``pc``."""
@@ -58,10 +71,17 @@ class Block:
 _ARM_MULTI = {"ldm", "ldmdb", "stm", "stmdb", "push", "pop", "vldmia", "vldmdb", "vstmia",
               "vstmdb", "vpush", "vpop"}
 _ARM_WATCH = {"cps", "msr"}
+_ARM_SINGLE_LOAD = {"ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrt", "ldrbt", "ldrht", "ldrsbt",
+                    "ldrsht", "ldrex", "ldrexb", "ldrexh"}
+_ARM_MEMORY = _ARM_SINGLE_LOAD | _ARM_MULTI | {
+    "ldrd", "str", "strb", "strh", "strt", "strbt", "strht", "strex", "strexb", "strexh", "strd",
+    "vldr", "vstr", "tbb", "tbh", "pld", "pli"}
+_ARM_BRANCH = {"b", "bl", "bx", "blx", "cbz", "cbnz", "tbb", "tbh", "it"}
 _RV_COND = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez"}
 _RV_WATCH = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret"}
 _RV_COMPRESSED_MEM = {"c.lw", "c.sw", "c.lwsp", "c.swsp", "c.flw", "c.fsw", "c.flwsp", "c.fswsp",
                       "c.fld", "c.fsd", "c.fldsp", "c.fsdsp"}
+_RV_LINK = (1, 5)            # ra, t0: the link registers the RAS follows (RISC-V spec, JALR hints)
 
 
 class Decoder:
@@ -91,36 +111,55 @@ class Decoder:
     def decode(self, code: bytes, addr: int) -> Block:
         insns = []
         spin = watch = False
-        prev_load = False
+        end = taken = entry = 0
+        prev = None                  # (name, registers written, single load?) of the last one
+        ready: dict[str, int] = {}   # E31: issue cycle from which a register's value is ready
+        clock = 0                    # E31: issue cycle of the next instruction in this block
         for ins in self.md.disasm(code, addr):
             name = ins.insn_name()
             if self.arch == "arm":
-                cost, mem, is_load = self._arm(ins, name, prev_load)
-                prev_load = is_load
+                cost, mem, prev = self._arm(ins, name, prev, first=not insns)
                 if name in _ARM_WATCH:
                     watch = True
                 # Only a block that is the self-branch alone spins: code before it in the same
                 # block must run first (it typically arms the interrupt the loop waits for).
                 if name == "b" and ins.operands and ins.operands[0].imm == ins.address == addr:
                     spin = True
+                if not insns and ins.size == 4 and addr & 2:
+                    entry = self.timing.unaligned_target
+                end, taken = self._arm_end(ins, name)
             else:
-                cost, mem = self._riscv(ins, name)
+                cost, mem, regs = self._riscv(ins, name)
+                # In-order issue with interlocks: wait for the registers this instruction reads
+                # or writes (RAW and WAW) that a recent load/MUL/CSR read has not produced yet.
+                stall = max((ready.get(r, 0) - clock for r in regs), default=0)
+                if stall > 0:
+                    cost += stall
+                    clock += stall
+                lat = self.timing.latency.get(name)
+                if lat and regs and regs[0] is not None:
+                    ready[regs[0]] = clock + lat
+                clock += cost - max(stall, 0)
                 if name in _RV_WATCH:
                     watch = True
                 if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0") and ins.address == addr:  # j .
                     spin = True
+                end = self._rv_end(ins, name)
             insns.append(Insn(ins.address, ins.size, name, cost, mem, "pc" in ins.op_str))
         decoded = sum(i.size for i in insns)
         if decoded < len(code):
             # Bytes capstone cannot decode still execute as one (faulting) instruction.
             insns.append(Insn(addr + decoded, len(code) - decoded, "(undecoded)", 1, None))
-        return Block(addr, len(code), tuple(insns), sum(i.cost for i in insns), spin, watch)
+            end = taken = 0
+        return Block(addr, len(code), tuple(insns), sum(i.cost for i in insns), spin, watch,
+                     end, taken, entry)
 
-    def _arm(self, ins, name, prev_load):
+    def _arm(self, ins, name, prev, first):
         cs = self._cs
         t = self.timing
         mem = None
         nregs = 0
+        addr_regs = set()
         for op in ins.operands:
             if op.type == cs.arm.ARM_OP_MEM:
                 post = any(o.type in (cs.arm.ARM_OP_IMM, cs.arm.ARM_OP_REG) for o in
@@ -129,28 +168,71 @@ class Decoder:
                              self.md.reg_name(op.mem.index) if op.mem.index else None,
                              op.mem.disp, op.shift.value if op.shift.type else 0,
                              bool(op.subtracted), post)
+                addr_regs = {mem.base, mem.index} - {None, ""}
         if name in _ARM_MULTI:
             nregs = sum(1 for op in ins.operands if op.type == cs.arm.ARM_OP_REG) - \
                 (0 if name in ("push", "pop", "vpush", "vpop") else 1)
+            addr_regs = {"sp"} if name in ("push", "pop", "vpush", "vpop") else \
+                {self.md.reg_name(ins.operands[0].reg)}
         conditional = ins.cc not in (self._cc_al, 0) and name in ("b", "bx", "bl", "blx")
-        cost = t.cost(name, nregs, conditional)
-        is_load = name.startswith("ldr") and name != "ldrd"
-        if is_load and prev_load and cost > 1:
-            cost -= 1            # TRM: back-to-back LDRs pipeline, one cycle removed
+        cost = t.cost(name, nregs, conditional or name in ("cbz", "cbnz"))
+        try:
+            written = {self.md.reg_name(r) for r in ins.regs_access()[1]}
+        except Exception:            # capstone cannot say: assume no dependency
+            written = set()
+        single_load = name in _ARM_SINGLE_LOAD
+        if prev is not None:
+            p_name, p_written, p_load = prev
+            if single_load and p_load and not (addr_regs & p_written) and cost > 1:
+                cost -= 1            # TRM 3.3.2: a load after a load pipelines, one cycle removed
+            elif name in _ARM_MEMORY and p_name not in _ARM_MEMORY and p_name not in _ARM_BRANCH \
+                    and addr_regs & p_written:
+                cost += 1            # TRM 3.3.2: address from the preceding data-processing result
+        if name == "it" and not first:
+            cost = 0                 # IT folding (ACTLR.DISFOLD clear): issued with its neighbour
         if name == "pop" and any(op.type == cs.arm.ARM_OP_REG and op.reg == cs.arm.ARM_REG_PC
                                  for op in ins.operands):
             cost += t.pipeline_refill
         if name == "ldr" and ins.operands and ins.operands[0].type == cs.arm.ARM_OP_REG and \
                 ins.operands[0].reg == cs.arm.ARM_REG_PC:
-            cost += t.pipeline_refill + 1
-        return cost, mem, is_load
+            cost = 2 + 3             # TRM 3.3.2: "LDR PC,[any] ... at least five cycles"
+        return cost, mem, (name, written, single_load)
+
+    def _arm_end(self, ins, name):
+        """(how an instruction ending a block transfers control, P a taken conditional adds)."""
+        cs = self._cs
+        cc = ins.cc not in (self._cc_al, 0)
+        if name in ("cbz", "cbnz") or (name == "b" and cc):
+            return END_COND, self.timing.taken_penalty
+        if name == "b":
+            return END_JUMP, 0
+        if name in ("bl", "blx"):
+            return (END_ICALL if ins.operands and ins.operands[0].type == cs.arm.ARM_OP_REG
+                    else END_CALL), 0
+        if name == "bx":
+            return (END_RET if ins.operands and ins.operands[0].reg == cs.arm.ARM_REG_LR
+                    else END_INDIRECT), 0
+        regs = [op.reg for op in ins.operands if op.type == cs.arm.ARM_OP_REG]
+        writes_pc = (name in ("pop", "ldm", "ldmia", "ldmdb") and cs.arm.ARM_REG_PC in regs) or \
+            (name in ("ldr", "mov", "add") and regs[:1] == [cs.arm.ARM_REG_PC])
+        if writes_pc:
+            if name == "pop" or (name == "ldr" and "[sp]" in ins.op_str):
+                return END_RET, 0
+            return END_INDIRECT, 0
+        if name in ("tbb", "tbh"):
+            return END_INDIRECT, 0
+        return END_NONE, 0
 
     def _riscv(self, ins, name):
         cs = self._cs
         mem = None
+        regs = []
         for op in ins.operands:
             if op.type == cs.riscv.RISCV_OP_MEM:
                 mem = MemRef(self.md.reg_name(op.mem.base), None, op.mem.disp, 0, False, False)
+                regs.append(mem.base)
+            elif op.type == cs.riscv.RISCV_OP_REG:
+                regs.append(self.md.reg_name(op.reg))
         ops = ins.operands
         if name in _RV_COMPRESSED_MEM and len(ops) == 3 and ops[1].type == cs.riscv.RISCV_OP_IMM:
             # capstone gives compressed loads/stores as (reg, offset, base), not a memory operand
@@ -158,11 +240,36 @@ class Decoder:
         cost = self.timing.cost(name, 0, name in _RV_COND)
         if name in _RV_COND:
             cost = self.timing.conditional_branch
-        return cost, mem
+        # The first register operand is the destination of an instruction with a latency
+        # (loads, MUL, CSR reads): reads and writes both interlock, so one list serves.
+        regs = [r if r not in ("zero", "x0") else None for r in regs]
+        return cost, mem, [r for r in regs if r is not None] if regs and regs[0] is not None else \
+            ([None] + [r for r in regs if r is not None] if regs else [])
+
+    def _rv_end(self, ins, name):
+        if name in _RV_COND:
+            return END_COND
+        raw = int.from_bytes(bytes(ins.bytes), "little")
+        if ins.size == 4 and raw & 0x7F == 0x6F:                        # jal
+            return END_CALL if (raw >> 7) & 31 in _RV_LINK else END_JUMP
+        if ins.size == 4 and raw & 0x7F == 0x67:                        # jalr
+            rd, rs1 = (raw >> 7) & 31, (raw >> 15) & 31
+            if rd in _RV_LINK:
+                return END_ICALL
+            return END_RET if rs1 in _RV_LINK else END_INDIRECT
+        if name == "c.j":
+            return END_JUMP
+        if name == "c.jal":
+            return END_CALL
+        if name == "c.jalr":
+            return END_ICALL
+        if name == "c.jr":
+            return END_RET if (raw >> 7) & 31 in _RV_LINK else END_INDIRECT
+        return END_NONE
 
 
 _DECODER_SOURCE = Path(__file__).read_bytes()
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_dir() -> Path | None:
@@ -227,3 +334,36 @@ class DecodeCache:
         files = sorted(self.path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in files[:-keep]:
             old.unlink(missing_ok=True)
+
+
+class StepContext:
+    """What instructions run one at a time (``step()``) cost: what they cost inside the blocks
+    ``run()`` executes them in. The few instructions just run in sequence are decoded with
+    each one (load pipelining, interlocks and IT folding depend on them); a control transfer
+    ends the sequence, as it ends a block."""
+
+    DEPTH = 3
+
+    def __init__(self):
+        self.prev: list[tuple[int, bytes]] = []
+
+    def forget(self) -> None:
+        self.prev = []
+
+    def cost(self, decoder: Decoder, read, pc0: int, ran: list[Insn]) -> int:
+        if not (self.prev and self.prev[-1][0] + len(self.prev[-1][1]) == pc0):
+            self.prev = []
+        start = self.prev[0][0] if self.prev else pc0
+        mine = read(pc0, sum(x.size for x in ran))
+        b = decoder.decode(b"".join(code for _, code in self.prev) + mine, start)
+        k = len(self.prev)
+        cost = sum(x.cost for x in b.insns[k:k + len(ran)])
+        if b.end != END_NONE and b.insns[-1].addr == ran[-1].addr:
+            self.prev = []               # a control transfer ends the block
+        else:
+            off = 0
+            for x in ran:
+                self.prev.append((x.addr, mine[off:off + x.size]))
+                off += x.size
+            self.prev = self.prev[-self.DEPTH:]
+        return cost

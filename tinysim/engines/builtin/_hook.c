@@ -25,14 +25,100 @@ typedef uint64_t (*mmio_read_fn)(void *uc, uint64_t offset, unsigned size, void 
 
 /* Header words (mirrored in _native.py). */
 enum { INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH,
-       EMU_STOP, DIV_PC };
+       EMU_STOP, DIV_PC, PREV, TSTATE };
 enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0 + 2 * MAX_PEND };
 /* Fields of a slot's record; records start at TABLES0. */
 enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 /* STOP bits: why the hook asked Unicorn to stop. */
 enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8, STOP_DIV0 = 16 };
-/* Per-block FLAGS bits. */
-enum { FLAG_SPIN = 1, FLAG_WATCH = 2 };
+/* Per-block FLAGS bits: SPIN, WATCH, then how the block ends (bits 4-7), the cycles its
+ * conditional branch adds when taken (8-11) and those a taken branch to it adds (12-15). */
+enum { FLAG_SPIN = 1, FLAG_WATCH = 2, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12 };
+enum { END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL };
+
+/* Timing model state, at st + st[TSTATE] (mirrored in _native.py). */
+enum { T_MODEL, T_MISS_PENALTY, T_BHT_N, T_BTB_N, T_RAS_N, T_RAS_TOP, T_RAS_COUNT, T_BTB_NEXT,
+       T_BRANCHES, T_MISSES, T_BHT0 };
+enum { MODEL_NONE, MODEL_CORTEX_M4, MODEL_E31 };
+enum { T_MAX_BHT = 1024, T_MAX_BTB = 64, T_MAX_RAS = 16, T_BTB0 = T_BHT0 + T_MAX_BHT,
+       T_RAS0 = T_BTB0 + 2 * T_MAX_BTB, T_WHERE0 = T_RAS0 + T_MAX_RAS, T_WHERE_N = 1024 };
+
+/* SiFive E31 front end (E31 Core Complex Manual, "Instruction Fetch Unit"): a BTB predicts
+ * the target of taken control transfers, a BHT of 2-bit counters the direction of conditional
+ * branches (consulted on a BTB hit: a branch the BTB does not hold is fetched past), a RAS the
+ * target of returns. A correct prediction costs nothing; a wrong one the mispredict penalty.
+ * `end` is the address after the previous block (its last instruction's), `to` where it went. */
+static int64_t e31_resolve(int64_t *t, int64_t kind, int64_t end, int64_t to)
+{
+    const int taken = end != to;
+    int64_t *btb = t + T_BTB0, *ras = t + T_RAS0, predicted = end, ok;
+    /* The BTB is searched through an index by address (slot + 1, 0 for none) instead of
+     * comparing every entry: two live branches 2 KiB apart share an index word, and the
+     * older one then counts as evicted. */
+    int64_t *where = t + T_WHERE0 + ((end >> 1) & (T_WHERE_N - 1));
+    int64_t hit = *where - 1;
+
+    if (hit >= 0 && btb[2 * hit] != end)
+        hit = -1;
+    if (kind == END_COND) {
+        int64_t *c = t + T_BHT0 + ((end >> 1) & (t[T_BHT_N] - 1));
+        if (hit >= 0 && *c >= 2)
+            predicted = btb[2 * hit + 1];
+        if (taken) { if (*c < 3) (*c)++; } else if (*c > 0) (*c)--;
+    } else {
+        if (hit >= 0)
+            predicted = btb[2 * hit + 1];
+        if (kind == END_RET && t[T_RAS_COUNT] > 0) {
+            if (hit >= 0)
+                predicted = ras[t[T_RAS_TOP]];
+            t[T_RAS_TOP] = (t[T_RAS_TOP] + t[T_RAS_N] - 1) % t[T_RAS_N];
+            t[T_RAS_COUNT]--;
+        } else if (kind == END_CALL || kind == END_ICALL) {
+            t[T_RAS_TOP] = (t[T_RAS_TOP] + 1) % t[T_RAS_N];
+            ras[t[T_RAS_TOP]] = end;
+            if (t[T_RAS_COUNT] < t[T_RAS_N]) t[T_RAS_COUNT]++;
+        }
+    }
+    ok = predicted == to;
+    if (taken) {
+        if (hit < 0) {                       /* allocate round robin */
+            hit = t[T_BTB_NEXT];
+            t[T_BTB_NEXT] = (hit + 1) % t[T_BTB_N];
+            if (btb[2 * hit] >= 0) {         /* the evicted branch is no longer found */
+                int64_t *old = t + T_WHERE0 + ((btb[2 * hit] >> 1) & (T_WHERE_N - 1));
+                if (*old == hit + 1) *old = 0;
+            }
+            btb[2 * hit] = end;
+            *where = hit + 1;
+        }
+        btb[2 * hit + 1] = to;
+    }
+    t[T_BRANCHES]++;
+    if (ok)
+        return 0;
+    t[T_MISSES]++;
+    return t[T_MISS_PENALTY];
+}
+
+/* Cycles the previous block's control transfer adds now that its successor is known: `prev`
+ * is that block's FLAGS, `end` the address after it, `to` where it went, `fl` the FLAGS of
+ * the block there. */
+static inline int64_t resolve(int64_t *st, int64_t prev, int64_t fl, int64_t end, int64_t to)
+{
+    int64_t *t = st + st[TSTATE];
+    const int64_t kind = (prev >> END_SHIFT) & 15;
+
+    if (t[T_MODEL] == MODEL_CORTEX_M4) {
+        /* Cortex-M4: the static cost holds 1 per branch (+P when always taken); a taken
+         * conditional branch adds P, a target needing a second fetch one more. */
+        if (end == to || kind == END_NONE)
+            return 0;
+        return (kind == END_COND ? (prev >> TAKEN_SHIFT) & 15 : 0) + ((fl >> ENTRY_SHIFT) & 15);
+    }
+    if (t[T_MODEL] == MODEL_E31 && kind != END_NONE)
+        return e31_resolve(t, kind, end, to);
+    return 0;
+}
 
 static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
@@ -74,6 +160,9 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     }
     ni = rec[F_ICNT];
     nc = rec[F_CYC];
+    if (st[PREV])
+        nc += resolve(st, st[PREV], fl, st[LAST_ADDR] + st[LAST_SIZE], a);
+    st[PREV] = fl;
     st[INSNS] += ni;
     st[CYCLES] += nc;
     rec[F_ACC_I] += ni;
@@ -148,6 +237,17 @@ static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
     return ((mmio_read_fn)(intptr_t)t[M_FALLBACK])(uc, offset, size, (void *)(intptr_t)t[M_FALLBACK_USER]);
 }
 
+/* resolve() for Python (single-stepping, where the hook's own resolution is paused): the
+ * shared array's address, then prev, fl, end, to as above. */
+static PyObject *py_resolve(PyObject *self, PyObject *args)
+{
+    unsigned long long buf;
+    long long prev, fl, end, to;
+    if (!PyArg_ParseTuple(args, "KLLLL", &buf, &prev, &fl, &end, &to))
+        return NULL;
+    return PyLong_FromLongLong(resolve((int64_t *)(uintptr_t)buf, prev, fl, end, to));
+}
+
 static PyObject *addresses(PyObject *self, PyObject *unused)
 {
     return Py_BuildValue("{s:K,s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
@@ -157,6 +257,7 @@ static PyObject *addresses(PyObject *self, PyObject *unused)
 
 static PyMethodDef methods[] = {
     {"addresses", addresses, METH_NOARGS, "Addresses of the native callbacks, by name."},
+    {"resolve", py_resolve, METH_VARARGS, "Cycles a resolved control transfer adds (and the predictor's update)."},
     {NULL, NULL, 0, NULL},
 };
 

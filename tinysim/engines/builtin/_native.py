@@ -19,9 +19,11 @@ import numpy as np
 from ...errors import EngineError
 
 # Header words (mirrored in _hook.c). EMU_STOP holds uc_emu_stop's address for the hook;
-# DIV_PC the address of a divide by zero the divide trap stopped at.
+# DIV_PC the address of a divide by zero the divide trap stopped at; PREV the FLAGS of the
+# block that ran last (how it ended: resolved when the next block starts), 0 when unknown;
+# TSTATE the index in the array of the timing model's state (after the records).
 (INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH, EMU_STOP,
- DIV_PC) = range(13)
+ DIV_PC, PREV, TSTATE) = range(15)
 REGION0 = 16          # up to MAX_REGIONS x (base, size, first slot)
 MAX_REGIONS = 5
 PEND0 = 32            # pending (addr, size) pairs
@@ -35,6 +37,22 @@ STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH, STOP_DIV0 = 1, 2, 4, 8, 16
 # FLAGS bits per block.
 FLAG_SPIN = 1         # the block is a branch to itself: nothing but an exception can leave it
 FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csrs mstatus …)
+# How a block ends (FLAGS bits 4-7), the cycles its conditional branch adds when taken (bits
+# 8-11, Cortex-M4: P) and the cycles a taken branch *to* the block adds (bits 12-15,
+# Cortex-M4: a 32-bit first instruction at a halfword address needs a second fetch).
+END_SHIFT, TAKEN_SHIFT, ENTRY_SHIFT = 4, 8, 12
+END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL = range(7)
+
+# Timing model state (mirrored in _hook.c), kept at the end of the shared array so snapshots
+# carry it: which model, its parameters, counters, then the predictor's tables.
+(T_MODEL, T_MISS_PENALTY, T_BHT_N, T_BTB_N, T_RAS_N, T_RAS_TOP, T_RAS_COUNT, T_BTB_NEXT,
+ T_BRANCHES, T_MISSES, T_BHT0) = range(11)
+MODEL_NONE, MODEL_CORTEX_M4, MODEL_E31 = 0, 1, 2
+T_MAX_BHT, T_MAX_BTB, T_MAX_RAS = 1024, 64, 16
+T_BTB0 = T_BHT0 + T_MAX_BHT            # (branch end address, target) pairs
+T_RAS0 = T_BTB0 + 2 * T_MAX_BTB
+T_WHERE0, T_WHERE_N = T_RAS0 + T_MAX_RAS, 1024   # BTB index by address: slot + 1, 0 for none
+T_SIZE = T_WHERE0 + T_WHERE_N
 
 
 def _addresses() -> dict[str, int]:
@@ -61,9 +79,11 @@ class BlockCounter:
             raise ValueError(f"at most {MAX_REGIONS} code regions")
         nslots = sum((size + 1) >> 1 for _, size in regions)
         self.nslots = nslots
-        self.buf = np.zeros(TABLES0 + N_TABLES * nslots, dtype=np.int64)
+        self.buf = np.zeros(TABLES0 + N_TABLES * nslots + T_SIZE, dtype=np.int64)
         self.hdr = self.buf[:TABLES0]
         self.hdr[NSLOTS] = nslots
+        self.hdr[TSTATE] = TABLES0 + N_TABLES * nslots
+        self.tstate = self.buf[TABLES0 + N_TABLES * nslots:]
         self.hdr[NREG] = len(regions)
         self.hdr[DEADLINE] = np.iinfo(np.int64).max
         first = 0
@@ -74,7 +94,7 @@ class BlockCounter:
             first += (size + 1) >> 1
         # One record per slot, so the hook touches one cache line per block; the names
         # below are strided views of one field across all records.
-        self.records = self.buf[TABLES0:].reshape(nslots, N_TABLES)
+        self.records = self.buf[TABLES0:TABLES0 + N_TABLES * nslots].reshape(nslots, N_TABLES)
         self.icnt, self.cyc, self.bsize, self.flags, self.acc_i, self.acc_c = self.records.T
         self._handle = None
 
@@ -94,6 +114,53 @@ class BlockCounter:
             raise RuntimeError(f"uc_hook_add failed: {err}")
         self._handle = h
 
+    def set_model(self, timing) -> None:
+        """The branch model the hook applies between blocks (from the core's timing table)."""
+        t = self.tstate
+        t[:] = 0
+        bp = timing.predictor
+        if timing.core == "cortex-m4":
+            t[T_MODEL] = MODEL_CORTEX_M4
+        elif bp is not None:
+            t[T_MODEL] = MODEL_E31
+            t[T_MISS_PENALTY] = bp["mispredict_penalty"]
+            t[T_BHT_N] = bp["bht_entries"]
+            t[T_BTB_N] = bp["btb_entries"]
+            t[T_RAS_N] = bp["ras_entries"]
+            if not (t[T_BHT_N] <= T_MAX_BHT and t[T_BHT_N] & (t[T_BHT_N] - 1) == 0
+                    and 0 < t[T_BTB_N] <= T_MAX_BTB and 0 < t[T_RAS_N] <= T_MAX_RAS):
+                raise EngineError(f"{timing.source}: branch predictor sizes out of range",
+                                  hint=f"bht_entries a power of two up to {T_MAX_BHT}, btb_entries "
+                                       f"1..{T_MAX_BTB}, ras_entries 1..{T_MAX_RAS}")
+            t[T_BHT0:T_BHT0 + T_MAX_BHT] = 1          # weakly not taken
+            t[T_BTB0:T_RAS0] = -1
+
+    def forget_branch(self) -> None:
+        """The engine moved the PC itself (exception entry or return): the next block was not
+        reached through the last block's branch."""
+        self.hdr[PREV] = 0
+
+    def pause_model(self) -> int:
+        """Stop the hook resolving branches (single-stepping resolves them itself)."""
+        model = int(self.tstate[T_MODEL])
+        self.tstate[T_MODEL] = MODEL_NONE
+        return model
+
+    def resume_model(self, model: int) -> None:
+        self.tstate[T_MODEL] = model
+
+    def resolve(self, prev: int, fl: int, end: int, to: int) -> int:
+        """Cycles the control transfer of a block with FLAGS ``prev`` ending at ``end`` adds
+        when the next block (FLAGS ``fl``) starts at ``to``; updates the predictor as the hook
+        does."""
+        from . import _hook
+        return _hook.resolve(self.buf.ctypes.data, prev, fl, end, to)
+
+    @property
+    def branch_stats(self) -> tuple[int, int]:
+        """(control transfers the predictor resolved, mispredicted ones)."""
+        return int(self.tstate[T_BRANCHES]), int(self.tstate[T_MISSES])
+
     def slot(self, addr: int) -> int:
         for base, size, first in self.regions:
             if base <= addr < base + size:
@@ -112,6 +179,7 @@ class BlockCounter:
         code = self.records[:, :N_CODE].copy()
         self.buf[:] = saved
         self.records[:, :N_CODE] = code
+        self.hdr[TSTATE] = TABLES0 + N_TABLES * self.nslots
 
     # -- header accessors -------------------------------------------------------------
     def take_pending(self) -> list[tuple[int, int]]:

@@ -513,6 +513,7 @@ class CortexM(CoreBase):
         vector = m.read_u32(self.vtor + 4 * exc)
         # SP, CONTROL, LR, IPSR, PC in this order
         rb["entry"].write((new_sp, new_control, excret, exc, vector & ~1))
+        m.counter.forget_branch()               # the handler is not a branch target
         self.pending.discard(exc)
         self.active.append(exc)
         if m.profiler is not None:
@@ -524,6 +525,7 @@ class CortexM(CoreBase):
         uc, m = self.uc, self.m
         if m.profiler is not None:
             m.profiler.exception_return()
+        m.counter.forget_branch()
         if self.active:
             self.active.pop()
         if excret & 8:

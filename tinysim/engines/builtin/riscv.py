@@ -181,6 +181,7 @@ class Riscv(CoreBase):
         # Skip the csrr: the rest of this block runs as a new block, so take back what the
         # hook counted for it from here on, keeping the csrr itself.
         m.unretire_tail(addr + 4)
+        m.counter.forget_branch()                       # the rest is entered by fall-through
         uc.reg_write(R.UC_RISCV_REG_PC, addr + 4)
 
     # -- interrupts --------------------------------------------------------------------------------
@@ -238,6 +239,7 @@ class Riscv(CoreBase):
         if mtvec & 1 and mcause & 0x80000000:
             base += 4 * (mcause & 0x3FF)
         uc.reg_write(R.UC_RISCV_REG_PC, base)
+        self.m.counter.forget_branch()                  # the handler is not a branch target
         if self.m.profiler is not None:
             self.m.profiler.exception_entry(epc)
         return self.m.platform.region_at(base) is not None and base != 0

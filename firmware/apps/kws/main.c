@@ -2,7 +2,8 @@
  * kws (nano33ble) - keyword spotting: PDM microphone at 16 kHz (EasyDMA into a ring of 20 ms
  * buffers, END interrupt, WFI between them) -> the fixed-point front end (frontend.c) once per
  * 20 ms stride into a ring of the last 49 frames of 40 int8 log-mel features -> the int8 model in
- * the model partition (models/kws.tflite: silence, unknown, yes, no) every INFER_EVERY strides ->
+ * the model partition (models/kws.tflite: silence, unknown, yes, no) at most every INFER_EVERY
+ * strides (less often when it takes longer: the front end catches up on waiting buffers first) ->
  * the mean of the last AVERAGE outputs -> "heard: <word> (p=0.93)" and the LED. One word, one
  * detection: nothing for REFRACTORY strides after a detection, and the same word not again until
  * its mean falls below THRESHOLD (a word stays in the 1 s window for longer than that).

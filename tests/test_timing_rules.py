@@ -18,13 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 M4_P = 2                    # pipeline refill after a taken branch to an aligned 16-bit target
 M4_LDR, M4_LDR_PIPELINED, M4_PUSH_POP_BASE = 2, 1, 1
 M4_OVERHEAD = 2 + 1         # the first CYCCNT read (ldr) and the nop after it
-# SiFive E31 Core Complex Manual §3.1 (predictor) and §3.2 (result latencies).
+# SiFive E31 Core Complex Manual, "Instruction Fetch Unit" (predictor); FE310-G000 Manual
+# §3.3 "Execution Pipeline" (result latencies of the same E31 core).
 E31_MISS = 3
 E31_LW, E31_LBU, E31_MUL = 2, 3, 5
 E31_OVERHEAD = 1            # the first mcycle read (csrr)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tmb(tmp_path_factory):
     for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
         if shutil.which(tool) is None:

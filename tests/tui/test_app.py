@@ -163,7 +163,10 @@ def test_help_profile_and_palette_open():
             shares = [p for *_, p in snap.hot]
             assert shares == sorted(shares, reverse=True) and 50.0 < sum(shares) <= 100.0 + 1e-9
             assert snap.hot[0][2] <= snap.cycles
-            assert any("conv" in name for name, *_ in snap.hot[:3]), snap.hot[:5]
+            # (the optimized convolution runs in mac1x4/gemm_row under tsrt_eval_conv_opt; printing
+            # at 115200 baud, console_write's wait on the UART FIFO, is the other big item)
+            conv = [n for n, *_ in snap.hot[:4] if "conv" in n or n in ("mac1x4", "gemm_row")]
+            assert len(conv) >= 2 and snap.hot[0][0] in conv, snap.hot[:5]
             await pilot.press("escape")
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert {"Gesture: ring", "Bearing fault on/off", "Save session as scenario", "Pause / resume"} <= set(titles)

@@ -181,7 +181,7 @@ msg: .asciz "started\\n"
                              stderr=subprocess.PIPE, text=True)
         time.sleep(5)                          # a scenario prints its UART at the end: just wait
         p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=60)
+        _, err = _communicate(p, group=False)
     text = out.read_text()
     assert p.returncode == 130, text + err
     assert "Traceback" not in text + err and "KeyboardInterrupt" not in text + err
@@ -189,6 +189,20 @@ msg: .asciz "started\\n"
     assert "interrupted by the user at " in text and "INTR" in text and "PASS" not in text
     wall = float(text.split("wall time")[1].split()[0])
     assert wall > 0.1                              # the time spent before Ctrl-C, not 0.000
+
+
+def _communicate(p, group):
+    """Wait for an interrupted tinysim; if it does not end, kill it (and its workers) before
+    failing, so a failed test leaves no 1000 s scenario running behind it."""
+    try:
+        return p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(p.pid, signal.SIGKILL)
+        else:
+            p.kill()
+        p.communicate()
+        raise
 
 
 def test_ctrl_c_on_test_stops_workers_writes_junit_exits_130(arm_prog, tmp_path):
@@ -202,7 +216,7 @@ def test_ctrl_c_on_test_stops_workers_writes_junit_exits_130(arm_prog, tmp_path)
                          start_new_session=True)
     time.sleep(6)
     os.killpg(p.pid, signal.SIGINT)              # as a terminal does: the whole process group
-    out, err = p.communicate(timeout=60)
+    out, err = _communicate(p, group=True)
     assert p.returncode == 130, out + err
     assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err
     assert "0 passed, 0 failed, 3 interrupted" in out

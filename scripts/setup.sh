@@ -25,7 +25,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 stamp=.venv/.tinysim-installed
-newer_c=$(find tinysim/engines/builtin -name '*.c' -newer "$stamp" 2>/dev/null | head -1)
+newer_c=
+if [ -f "$stamp" ]; then
+    newer_c=$(find tinysim/engines/builtin -name '*.c' -newer "$stamp" -print -quit)
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] ||
    [ -n "$newer_c" ]; then
     echo "setup: installing tinysim into .venv"

@@ -66,7 +66,7 @@ class BoardScreen(Screen):
         Binding("b", "fault", "Bearing fault"),
         Binding("z", "silence", "Silence", show=False),
         Binding("f", "file", "File", show=False),
-        Binding("v", "say", "Say", show=False),
+        Binding("v", "say", "Say"),
         Binding("ctrl+s", "save", "Save scenario"),
         Binding("ctrl+r", "reset", "Reset", show=False),
         Binding("ctrl+l", "reload", "Reload", show=False),
@@ -195,6 +195,20 @@ class BoardScreen(Screen):
 
     def action_next_event(self) -> None:
         self.session.step_to_event()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer offers the injections that fit this firmware's stream: gestures for a
+        motion sensor, the bearing fault for a machine's vibration, words for a microphone."""
+        feeds = self.session.target.feeds
+        channel = feeds[0].channel if feeds else None
+        machine = bool(feeds) and feeds[0].ambient.get("type") == "vibration"
+        if action == "inject" and parameters[:1] == ("gesture",):
+            return channel not in (None, "pcm") and not machine
+        if action == "fault":
+            return machine
+        if action == "say":
+            return channel == "pcm"
+        return True
 
     def action_inject(self, kind: str, arg: str | None = None) -> None:
         self._inject(live.injection(kind, arg, ambient=self._ambient()))

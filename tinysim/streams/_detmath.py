@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["sin_cycles", "cos_cycles", "exp", "log", "uniform", "normal", "rng_for"]
+__all__ = ["sin_cycles", "cos_cycles", "exp", "log", "uniform", "normal", "rng_for", "pick"]
 
 _TWO_PI = 2.0 * math.pi
 # ln 2 split so that k * _LN2_HI is exact for |k| < 2**20 (hi has 21 zero low bits).
@@ -107,6 +107,12 @@ def uniform(rng: np.random.Generator, shape, low: float = 0.0, high: float = 1.0
     n = int(np.prod(shape, dtype=np.int64))
     u = (_raw(rng, n) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
     return (low + (high - low) * u).reshape(shape)
+
+
+def pick(items, order: str, i: int, u: float):
+    """Item ``i`` of a sequence: drawn with the uniform ``u`` when ``order`` is "random",
+    else in turn."""
+    return items[min(int(u * len(items)), len(items) - 1)] if order == "random" else items[i % len(items)]
 
 
 def normal(rng: np.random.Generator, shape) -> np.ndarray:

@@ -184,8 +184,7 @@ def _plan(m: GestureSpec, rate: float, rng, limit_s: float | None):
     reps = m.repeat if m.repeat is not None else (None if limit_s is not None else len(m.gesture))
     while reps is None or i < reps:
         u = dm.uniform(r, (6,)).tolist()   # same draws per repetition whatever is used
-        name = (m.gesture[min(int(u[0] * len(m.gesture)), len(m.gesture) - 1)]
-                if m.order == "random" else m.gesture[i % len(m.gesture)])
+        name = dm.pick(m.gesture, m.order, i, u[0])
         speed = m.speed * (1.0 + m.jitter.speed * (2.0 * u[1] - 1.0))
         size = m.amplitude * (1.0 + m.jitter.amplitude * (2.0 * u[2] - 1.0))
         tilt = tuple(m.jitter.orientation_deg * (2.0 * x - 1.0) for x in u[3:6])

@@ -181,10 +181,6 @@ class SpeechSpec(SpecBase):
     jitter: SpeechJitter = SpeechJitter()
 
 
-def _pick(items: tuple[str, ...], order: str, i: int, u: float) -> str:
-    return items[min(int(u * len(items)), len(items) - 1)] if order == "random" else items[i % len(items)]
-
-
 def _plan(m: SpeechSpec, rate: float, rng, limit_s: float | None):
     """[(word, start_s, samples at rate)] of each repetition, and the end time."""
     r = rng(0)
@@ -192,8 +188,8 @@ def _plan(m: SpeechSpec, rate: float, rng, limit_s: float | None):
     reps = m.repeat if m.repeat is not None else (None if limit_s is not None else len(m.words))
     while reps is None or i < reps:
         u = dm.uniform(r, (6,)).tolist()   # same draws per repetition whatever is used
-        word = _pick(m.words, m.order, i, u[0])
-        voice = _pick(m.voice, m.voice_order, i, u[1])
+        word = dm.pick(m.words, m.order, i, u[0])
+        voice = dm.pick(m.voice, m.voice_order, i, u[1])
         pitch = int(round(min(99.0, max(0.0, m.pitch + m.jitter.pitch * (2.0 * u[2] - 1.0)))))
         speed = int(round(min(450.0, max(80.0, m.speed * (1.0 + m.jitter.speed * (2.0 * u[3] - 1.0))))))
         level = m.level_dbfs + m.jitter.level_db * (2.0 * u[4] - 1.0)

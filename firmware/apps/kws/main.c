@@ -33,22 +33,6 @@
 #define ARENA_BYTES (64 * 1024)
 #define BUDGET (BOARD_CPU_HZ / 1000u * 20u)
 
-#define PDM_BASE            0x4001D000u
-#define PDM_TASKS_START     REG32(PDM_BASE + 0x000u)
-#define PDM_EVENTS_STARTED  REG32(PDM_BASE + 0x100u)
-#define PDM_EVENTS_END      REG32(PDM_BASE + 0x108u)
-#define PDM_INTENSET        REG32(PDM_BASE + 0x304u)
-#define PDM_ENABLE          REG32(PDM_BASE + 0x500u)
-#define PDM_PDMCLKCTRL      REG32(PDM_BASE + 0x504u)
-#define PDM_MODE            REG32(PDM_BASE + 0x508u)
-#define PDM_RATIO           REG32(PDM_BASE + 0x520u)
-#define PDM_PSEL_CLK        REG32(PDM_BASE + 0x540u)
-#define PDM_PSEL_DIN        REG32(PDM_BASE + 0x544u)
-#define PDM_SAMPLE_PTR      REG32(PDM_BASE + 0x560u)
-#define PDM_SAMPLE_MAXCNT   REG32(PDM_BASE + 0x564u)
-#define NVIC_ISER0          REG32(0xE000E100u)
-#define PDM_IRQN            29
-
 static int16_t pcm[NBUF][STRIDE];
 static volatile uint32_t produced;   /* buffers filled; buffer k is pcm[k % NBUF] */
 static uint32_t latched;             /* index of the buffer latched as the next one */

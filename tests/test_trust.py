@@ -230,6 +230,22 @@ def test_ctrl_c_on_test_stops_workers_writes_junit_exits_130(arm_prog, tmp_path)
     assert left == []
 
 
+def test_ctrl_c_reaches_a_run_busy_in_peripheral_callbacks():
+    # kws services the PDM and UART through Python callbacks all the time: a KeyboardInterrupt
+    # raised inside one is lost by ctypes, so Ctrl-C must stop the run at a block instead
+    elf = REPO / "tinysim" / "prebuilt" / "nano33ble" / "kws.elf"
+    model = REPO / "tinysim" / "prebuilt" / "models" / "kws.tflite"
+    p = subprocess.Popen([sys.executable, "-m", "tinysim", "run", "-p", "nano33ble", "-f", str(elf),
+                          "-m", str(model), "--max-time", "1000"], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(5)
+    p.send_signal(signal.SIGINT)
+    out, err = _communicate(p, group=False)
+    assert p.returncode == 130, out + err
+    assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err
+    assert "exit            interrupted" in out
+
+
 def test_missing_baseline_is_an_error_before_running(tmp_path):
     p = tinysim("test", SCENARIOS / "hello_nano33ble.yaml", "--baseline", tmp_path / "nope.json")
     assert p.returncode == 2 and "does not exist" in p.stderr and "--update-baseline" in p.stderr

@@ -6,7 +6,9 @@ time a translated block is seen.
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -478,48 +480,75 @@ class BuiltinEngine(Engine):
             m.uc.ctl_flush_tb()             # drop the blocks translated for stepping (see step)
             self._stepping = False
         try:
-            while True:
-                now = m.cycles
-                deadline = now + slice_cycles
-                nxt = m.next_event_cycle()
-                if nxt is not None:
-                    deadline = min(deadline, nxt)
-                if limit is not None:
-                    deadline = min(deadline, limit)
-                m.counter.hdr[N.DEADLINE] = max(deadline, now + 1)
-                m.counter.hdr[N.WATCH] = int(m.core.has_masked_pending())
-                m._stop_requested = False
-                if m.shadows_stale:
-                    m.refresh_shadows()
-                err = None
-                if m.profiler is not None:
-                    m.profiler.flush()
-                try:
-                    m.uc.emu_start(m.core.resume_pc(), UNTIL)
-                except UcError as e:
-                    err = e
-                stop_bits = m.counter.take_stop()
-                stop = m.core.after_run(err, stop_bits, m._stop_requested)
-                if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
-                    return self._finish(stop, t0)
-                m.fire_due_events()
-                m.core.service_interrupts()
-                if stop is not None:                      # idle, hang: maybe time passes
-                    stop = m.core.sleep(stop, limit)
-                    if stop is not None:
-                        return self._finish(stop, t0)
-                if limit is not None and m.cycles >= limit:
-                    return self._finish(StopInfo("time-limit", detail=f"{max_time_s:g} s of virtual time"), t0)
-                if wall_limit_s is not None and time.perf_counter() - t0 > wall_limit_s:
-                    return self._finish(StopInfo("wall-limit", detail=f"{wall_limit_s:g} s of wall time"), t0,
-                                        final=False)
-                if m._pause.is_set():
-                    return self._finish(StopInfo("paused"), t0, final=False)
-                if until is not None and until():
-                    return self._finish(StopInfo("event"), t0, final=False)
+            with self._ctrl_c_stops_at_a_block() as interrupted:
+                return self._run_slices(m, limit, max_time_s, wall_limit_s, until, slice_cycles, t0,
+                                        interrupted)
         except BaseException:         # EngineError, Ctrl-C: the wall time spent still counts
             self.wall_time_s += time.perf_counter() - t0
             raise
+
+    @contextlib.contextmanager
+    def _ctrl_c_stops_at_a_block(self):
+        """Ctrl-C during a run: a KeyboardInterrupt raised inside a Unicorn callback (an MMIO
+        read) is printed and lost by ctypes, and the run goes on. Instead the handler stops the
+        run at the next block, as pause() does, and the run raises KeyboardInterrupt there."""
+        flag = threading.Event()
+        if threading.current_thread() is not threading.main_thread() or \
+                signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            yield flag                  # not ours to change (a worker that ignores Ctrl-C, a host app)
+            return
+
+        def on_sigint(_signum, _frame):
+            flag.set()
+            self.m.counter.hdr[N.DEADLINE] = -1
+        signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield flag
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _run_slices(self, m, limit, max_time_s, wall_limit_s, until, slice_cycles, t0, interrupted):
+        while True:
+            now = m.cycles
+            deadline = now + slice_cycles
+            nxt = m.next_event_cycle()
+            if nxt is not None:
+                deadline = min(deadline, nxt)
+            if limit is not None:
+                deadline = min(deadline, limit)
+            m.counter.hdr[N.DEADLINE] = max(deadline, now + 1)
+            m.counter.hdr[N.WATCH] = int(m.core.has_masked_pending())
+            m._stop_requested = False
+            if m.shadows_stale:
+                m.refresh_shadows()
+            err = None
+            if m.profiler is not None:
+                m.profiler.flush()
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+            try:
+                m.uc.emu_start(m.core.resume_pc(), UNTIL)
+            except UcError as e:
+                err = e
+            stop_bits = m.counter.take_stop()
+            stop = m.core.after_run(err, stop_bits, m._stop_requested)
+            if stop is not None and stop.reason in ("exit", "fault", "breakpoint"):
+                return self._finish(stop, t0)
+            m.fire_due_events()
+            m.core.service_interrupts()
+            if stop is not None:                      # idle, hang: maybe time passes
+                stop = m.core.sleep(stop, limit)
+                if stop is not None:
+                    return self._finish(stop, t0)
+            if limit is not None and m.cycles >= limit:
+                return self._finish(StopInfo("time-limit", detail=f"{max_time_s:g} s of virtual time"), t0)
+            if wall_limit_s is not None and time.perf_counter() - t0 > wall_limit_s:
+                return self._finish(StopInfo("wall-limit", detail=f"{wall_limit_s:g} s of wall time"), t0,
+                                    final=False)
+            if m._pause.is_set():
+                return self._finish(StopInfo("paused"), t0, final=False)
+            if until is not None and until():
+                return self._finish(StopInfo("event"), t0, final=False)
 
     def _finish(self, stop: StopInfo, t0: float, final: bool | None = None) -> StopInfo:
         self.wall_time_s += time.perf_counter() - t0

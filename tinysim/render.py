@@ -95,13 +95,18 @@ def profile_text(summary: dict, n: int = 10) -> str:
     tot_c = summary["cycles"] or 1
     lines = [f"── profile: top {n} functions of {summary['cycles']:,} cycles (estimated), "
              f"{summary['instructions']:,} instructions · deepest stack {summary['max_depth']}"]
+    # counts widen their columns on long runs (tens of billions of cycles) rather than run together
+    shown = summary["top_self"][:n] + summary["top_total"][:n]
+    w = {k: max([len(f"{f[k]:,}") + 1 for f in shown] + [m])
+         for k, m in (("self_cycles", 13), ("total_cycles", 14), ("self_instructions", 13), ("calls", 9))}
     for title, key in (("by self cycles", "top_self"), ("by total cycles (with callees)", "top_total")):
-        lines.append(f"{title:<32}{'self cyc':>13}{'self %':>8}{'total cyc':>14}{'total %':>8}"
-                     f"{'self insns':>13}{'calls':>9}")
+        lines.append(f"{title:<32}{'self cyc':>{w['self_cycles']}}{'self %':>8}{'total cyc':>{w['total_cycles']}}"
+                     f"{'total %':>8}{'self insns':>{w['self_instructions']}}{'calls':>{w['calls']}}")
         for f in summary[key][:n]:
-            lines.append(f"  {f['name'][:30]:<30}{f['self_cycles']:>13,}{100 * f['self_cycles'] / tot_c:>7.1f}%"
-                         f"{f['total_cycles']:>14,}{100 * f['total_cycles'] / tot_c:>7.1f}%"
-                         f"{f['self_instructions']:>13,}{f['calls']:>9,}")
+            lines.append(f"  {f['name'][:30]:<30}{f['self_cycles']:>{w['self_cycles']},}"
+                         f"{100 * f['self_cycles'] / tot_c:>7.1f}%{f['total_cycles']:>{w['total_cycles']},}"
+                         f"{100 * f['total_cycles'] / tot_c:>7.1f}%{f['self_instructions']:>{w['self_instructions']},}"
+                         f"{f['calls']:>{w['calls']},}")
     t = summary["truncated"]
     if t.get("folded_calls_depth") or t.get("folded_calls_nodes"):
         lines.append(f"note            {t['folded_calls_depth'] + t['folded_calls_nodes']:,} calls were counted "

@@ -7,6 +7,11 @@ import os
 import re
 import sys
 
+# One emulation per process (per worker with -j): numpy's OpenBLAS would start a thread per
+# core that spins after each call, taking a core from the emulator on small machines. A
+# user's own setting wins. Set before anything imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from . import __version__
 from .errors import TinysimError
 

@@ -37,6 +37,11 @@ class TimingTable:
     taken_penalty: int = 0             # Cortex-M4 conditional branch: P cycles more when taken
     unaligned_target: int = 0          # Cortex-M4: a taken branch to a 32-bit instruction at a
                                        # halfword address adds this
+    # Instruction cache in front of slow code memory: size_bytes, ways, line_bytes, cached
+    # ([start, end) addresses), enabled_at_reset, miss_cycles (the line fill at reset; the
+    # board's memory-system model recomputes it from the registers firmware writes),
+    # uncached_line_cycles (a line fetched with the cache disabled), count_at_reset.
+    icache: dict | None = None
 
     def cost(self, name: str, nregs: int = 0, conditional: bool = False) -> int:
         c = self.costs.get(name)
@@ -79,9 +84,17 @@ def load_timing(name: str) -> TimingTable:
         if missing:
             raise EngineError(f"{path.name}: branch_predictor lacks integer {', '.join(missing)}")
         bp = {k: bp[k] for k in need}
+    ic = data.get("icache")
+    if ic is not None:
+        need = ("size_bytes", "ways", "line_bytes", "enabled_at_reset")
+        missing = [k for k in need if not isinstance(ic.get(k), (int, bool))]
+        cached = ic.get("cached")
+        if missing or not (isinstance(cached, list) and len(cached) == 2):
+            raise EngineError(f"{path.name}: icache lacks integer {', '.join(missing) or 'cached: [start, end]'}")
+        ic = {k: (tuple(v) if isinstance(v, list) else v) for k, v in ic.items() if k != "source"}
     return TimingTable(core=data["core"], pipeline_refill=int(data.get("pipeline_refill", 1)),
                        conditional_branch=int(data.get("conditional_branch", 2)),
                        default=int(data.get("default", 1)), costs=costs, source=str(path),
                        latency=latency, predictor=bp,
                        taken_penalty=int(data.get("taken_penalty", 0)),
-                       unaligned_target=int(data.get("unaligned_target", 0)))
+                       unaligned_target=int(data.get("unaligned_target", 0)), icache=ic)

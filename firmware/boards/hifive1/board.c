@@ -40,8 +40,9 @@ static void clock_init(void)
         ;
 
 #ifdef HIFIVE1_SET_QSPI_SCKDIV
-    /* Executing in place from SPI flash: slow SCK before raising hfclk
-     * (off by default: the emulator does not model QSPI0). */
+    /* Executing in place from SPI flash: slow SCK before raising hfclk.
+     * Off by default: QSPI0 keeps its reset values (sckdiv 3: SCK = hfclk/8,
+     * single-lane READ 0x03), which set the instruction cache's miss cost. */
     QSPI0_SCKDIV = 8;
 #endif
 

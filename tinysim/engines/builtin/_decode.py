@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ...timing import TimingTable
 from ._native import (END_CALL, END_COND, END_ICALL, END_INDIRECT, END_JUMP, END_NONE, END_RET,
-                      END_SHIFT, ENTRY_SHIFT, TAKEN_SHIFT)
+                      END_SHIFT, ENTRY_SHIFT, FLAG_IFLUSH, TAKEN_SHIFT)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Block:
     end: int = 0
     taken: int = 0       # Cortex-M4: cycles a taken conditional branch at its end adds (P)
     entry: int = 0       # Cortex-M4: cycles a taken branch *to* this block adds
+    iflush: bool = False  # holds FENCE.I: the instruction cache is invalidated (E31 §3.1)
 
     @property
     def icount(self) -> int:
@@ -58,7 +59,7 @@ class Block:
     def timing_flags(self) -> int:
         """The FLAGS bits the native hook resolves branches with."""
         return (self.end << END_SHIFT) | (min(self.taken, 15) << TAKEN_SHIFT) | \
-            (min(self.entry, 15) << ENTRY_SHIFT)
+            (min(self.entry, 15) << ENTRY_SHIFT) | (FLAG_IFLUSH if self.iflush else 0)
 
     def index_of(self, pc: int) -> int:
         """Instructions of this block that precede the one at ``pc``."""
@@ -110,7 +111,7 @@ class Decoder:
 
     def decode(self, code: bytes, addr: int) -> Block:
         insns = []
-        spin = watch = False
+        spin = watch = iflush = False
         end = taken = entry = 0
         prev = None                  # (name, registers written, single load?) of the last one
         ready: dict[str, int] = {}   # E31: issue cycle from which a register's value is ready
@@ -142,6 +143,7 @@ class Decoder:
                 clock += cost - max(stall, 0)
                 if name in _RV_WATCH:
                     watch = True
+                iflush = iflush or name == "fence.i"
                 if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0") and ins.address == addr:  # j .
                     spin = True
                 end = self._rv_end(ins, name)
@@ -152,7 +154,7 @@ class Decoder:
             insns.append(Insn(addr + decoded, len(code) - decoded, "(undecoded)", 1, None))
             end = taken = 0
         return Block(addr, len(code), tuple(insns), sum(i.cost for i in insns), spin, watch,
-                     end, taken, entry)
+                     end, taken, entry, iflush)
 
     def _arm(self, ins, name, prev, first):
         cs = self._cs

@@ -32,8 +32,10 @@ enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 /* STOP bits: why the hook asked Unicorn to stop. */
 enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8, STOP_DIV0 = 16 };
 /* Per-block FLAGS bits: SPIN, WATCH, then how the block ends (bits 4-7), the cycles its
- * conditional branch adds when taken (8-11) and those a taken branch to it adds (12-15). */
-enum { FLAG_SPIN = 1, FLAG_WATCH = 2, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12 };
+ * conditional branch adds when taken (8-11) and those a taken branch to it adds (12-15);
+ * IFLUSH: the block holds FENCE.I. */
+enum { FLAG_SPIN = 1, FLAG_WATCH = 2, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12,
+       FLAG_IFLUSH = 1 << 16 };
 enum { END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL };
 
 /* Timing model state, at st + st[TSTATE] (mirrored in _native.py). */
@@ -41,7 +43,15 @@ enum { T_MODEL, T_MISS_PENALTY, T_BHT_N, T_BTB_N, T_RAS_N, T_RAS_TOP, T_RAS_COUN
        T_BRANCHES, T_MISSES, T_BHT0 };
 enum { MODEL_NONE, MODEL_CORTEX_M4, MODEL_E31 };
 enum { T_MAX_BHT = 1024, T_MAX_BTB = 64, T_MAX_RAS = 16, T_BTB0 = T_BHT0 + T_MAX_BHT,
-       T_RAS0 = T_BTB0 + 2 * T_MAX_BTB, T_WHERE0 = T_RAS0 + T_MAX_RAS, T_WHERE_N = 1024 };
+       T_RAS0 = T_BTB0 + 2 * T_MAX_BTB, T_WHERE0 = T_RAS0 + T_MAX_RAS, T_WHERE_N = 1024,
+       T_CACHE0 = T_WHERE0 + T_WHERE_N };
+/* Instruction cache in front of a slow code memory, after the branch model's state: ON (the
+ * board has one; 0 while single-stepping), ENABLED (as firmware set it; disabled, every line
+ * fetched pays UNCACHED instead), the cached address range, geometry, the cycles a line fill
+ * costs, the hit/miss counters (counting while COUNT is set), the victim LFSR, then one tag per
+ * (set, way): line number + 1, 0 for invalid. */
+enum { C_ON, C_ENABLED, C_BASE, C_END, C_LINE_SHIFT, C_SETS, C_WAYS, C_PENALTY, C_UNCACHED,
+       C_COUNT, C_HITS, C_MISSES, C_LFSR, C_TAGS0, C_MAX_TAGS = 1024 };
 
 /* SiFive E31 front end (E31 Core Complex Manual, "Instruction Fetch Unit"): a BTB predicts
  * the target of taken control transfers, a BHT of 2-bit counters the direction of conditional
@@ -120,6 +130,42 @@ static inline int64_t resolve(int64_t *st, int64_t prev, int64_t fl, int64_t end
     return 0;
 }
 
+/* Cycles fetching the block at `a` (`size` bytes) adds: each cache line it spans (one to three)
+ * is looked up; a miss fills the line (an invalid way first, else one picked by a 16-bit
+ * Fibonacci LFSR, as pseudo-random replacement) and costs the line fill. Code outside the
+ * cached range (tightly integrated RAM) costs nothing more. */
+static int64_t fetch_lines(int64_t *c, int64_t a, int64_t size)
+{
+    int64_t extra = 0;
+    if (a < c[C_BASE] || a >= c[C_END])
+        return 0;
+    const int64_t shift = c[C_LINE_SHIFT], last = (a + size - 1) >> shift;
+    for (int64_t line = a >> shift; line <= last; line++) {
+        if (!c[C_ENABLED]) {
+            extra += c[C_UNCACHED];
+            continue;
+        }
+        int64_t *set = c + C_TAGS0 + (line & (c[C_SETS] - 1)) * c[C_WAYS], victim = -1, hit = 0;
+        for (int64_t w = 0; w < c[C_WAYS]; w++) {
+            if (set[w] == line + 1) { hit = 1; break; }
+            if (set[w] == 0 && victim < 0) victim = w;
+        }
+        if (hit) {
+            if (c[C_COUNT]) c[C_HITS]++;
+            continue;
+        }
+        if (victim < 0) {
+            const uint64_t l = (uint64_t)c[C_LFSR];
+            c[C_LFSR] = (int64_t)((l >> 1) | ((((l >> 0) ^ (l >> 2) ^ (l >> 3) ^ (l >> 5)) & 1) << 15));
+            victim = c[C_LFSR] % c[C_WAYS];
+        }
+        set[victim] = line + 1;
+        if (c[C_COUNT]) c[C_MISSES]++;
+        extra += c[C_PENALTY];
+    }
+    return extra;
+}
+
 static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     int64_t *st = (int64_t *)user;
@@ -162,6 +208,14 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     nc = rec[F_CYC];
     if (st[PREV])
         nc += resolve(st, st[PREV], fl, st[LAST_ADDR] + st[LAST_SIZE], a);
+    {
+        int64_t *c = st + st[TSTATE] + T_CACHE0;
+        if (c[C_ON]) {
+            if (fl & FLAG_IFLUSH)            /* FENCE.I: the block refetches after the flush */
+                for (int64_t i = 0; i < c[C_SETS] * c[C_WAYS]; i++) c[C_TAGS0 + i] = 0;
+            nc += fetch_lines(c, a, size);
+        }
+    }
     st[PREV] = fl;
     st[INSNS] += ni;
     st[CYCLES] += nc;
@@ -248,6 +302,17 @@ static PyObject *py_resolve(PyObject *self, PyObject *args)
     return PyLong_FromLongLong(resolve((int64_t *)(uintptr_t)buf, prev, fl, end, to));
 }
 
+/* fetch_lines() for Python (single-stepping): the shared array's address, addr, size. */
+static PyObject *py_fetch(PyObject *self, PyObject *args)
+{
+    unsigned long long buf;
+    long long a, size;
+    if (!PyArg_ParseTuple(args, "KLL", &buf, &a, &size))
+        return NULL;
+    int64_t *st = (int64_t *)(uintptr_t)buf;
+    return PyLong_FromLongLong(fetch_lines(st + st[TSTATE] + T_CACHE0, a, size));
+}
+
 static PyObject *addresses(PyObject *self, PyObject *unused)
 {
     return Py_BuildValue("{s:K,s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
@@ -258,6 +323,7 @@ static PyObject *addresses(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"addresses", addresses, METH_NOARGS, "Addresses of the native callbacks, by name."},
     {"resolve", py_resolve, METH_VARARGS, "Cycles a resolved control transfer adds (and the predictor's update)."},
+    {"fetch", py_fetch, METH_VARARGS, "Cycles fetching a block through the instruction cache adds (and the cache's update)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -41,6 +41,7 @@ FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csr
 # 8-11, Cortex-M4: P) and the cycles a taken branch *to* the block adds (bits 12-15,
 # Cortex-M4: a 32-bit first instruction at a halfword address needs a second fetch).
 END_SHIFT, TAKEN_SHIFT, ENTRY_SHIFT = 4, 8, 12
+FLAG_IFLUSH = 1 << 16  # the block holds FENCE.I: the instruction cache is invalidated first
 END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL = range(7)
 
 # Timing model state (mirrored in _hook.c), kept at the end of the shared array so snapshots
@@ -52,7 +53,13 @@ T_MAX_BHT, T_MAX_BTB, T_MAX_RAS = 1024, 64, 16
 T_BTB0 = T_BHT0 + T_MAX_BHT            # (branch end address, target) pairs
 T_RAS0 = T_BTB0 + 2 * T_MAX_BTB
 T_WHERE0, T_WHERE_N = T_RAS0 + T_MAX_RAS, 1024   # BTB index by address: slot + 1, 0 for none
-T_SIZE = T_WHERE0 + T_WHERE_N
+T_CACHE0 = T_WHERE0 + T_WHERE_N
+# Instruction cache state (mirrored in _hook.c), at T_CACHE0: see fetch_lines() there.
+(C_ON, C_ENABLED, C_BASE, C_END, C_LINE_SHIFT, C_SETS, C_WAYS, C_PENALTY, C_UNCACHED, C_COUNT,
+ C_HITS, C_MISSES, C_LFSR, C_TAGS0) = range(14)
+C_MAX_TAGS = 1024
+LFSR_SEED = 0xACE1           # any non-zero 16-bit value; fixed so runs repeat exactly
+T_SIZE = T_CACHE0 + C_TAGS0 + C_MAX_TAGS
 
 
 def _addresses() -> dict[str, int]:
@@ -134,6 +141,41 @@ class BlockCounter:
                                        f"1..{T_MAX_BTB}, ras_entries 1..{T_MAX_RAS}")
             t[T_BHT0:T_BHT0 + T_MAX_BHT] = 1          # weakly not taken
             t[T_BTB0:T_RAS0] = -1
+        ic = timing.icache
+        if ic is not None:
+            c = self.cache
+            line, ways = ic["line_bytes"], ic["ways"]
+            sets = ic["size_bytes"] // (line * ways)
+            if line & (line - 1) or sets & (sets - 1) or sets * ways > C_MAX_TAGS or not sets:
+                raise EngineError(f"{timing.source}: icache geometry out of range",
+                                  hint=f"line_bytes and size/(line*ways) powers of two, at most "
+                                       f"{C_MAX_TAGS} lines")
+            c[C_ON] = 1
+            c[C_ENABLED] = int(ic["enabled_at_reset"])
+            c[C_BASE], c[C_END] = ic["cached"]
+            c[C_LINE_SHIFT] = line.bit_length() - 1
+            c[C_SETS], c[C_WAYS] = sets, ways
+            c[C_PENALTY] = ic.get("miss_cycles", 0)
+            c[C_UNCACHED] = ic.get("uncached_line_cycles", 0)
+            c[C_COUNT] = int(ic.get("count_at_reset", True))
+            c[C_LFSR] = LFSR_SEED
+
+    @property
+    def cache(self) -> np.ndarray:
+        """The instruction cache's state words (a view: writes reach the hook)."""
+        return self.tstate[T_CACHE0:]
+
+    def invalidate_icache(self) -> None:
+        """Every line invalid (FENCE.I; nRF52840 ICACHECNF.CACHEEN cleared)."""
+        self.cache[C_TAGS0:] = 0
+
+    def fetch(self, addr: int, size: int) -> int:
+        """Cycles fetching ``size`` bytes of code at ``addr`` adds (updates the cache as the
+        hook does); 0 without a cache."""
+        if not self.cache[C_ON]:
+            return 0
+        from . import _hook
+        return _hook.fetch(self.buf.ctypes.data, addr, size)
 
     def forget_branch(self) -> None:
         """The engine moved the PC itself (exception entry or return): the next block was not
@@ -141,13 +183,16 @@ class BlockCounter:
         self.hdr[PREV] = 0
 
     def pause_model(self) -> int:
-        """Stop the hook resolving branches (single-stepping resolves them itself)."""
-        model = int(self.tstate[T_MODEL])
+        """Stop the hook resolving branches and fetching through the cache (single-stepping
+        does both itself)."""
+        model = int(self.tstate[T_MODEL]) | int(self.cache[C_ON]) << 8
         self.tstate[T_MODEL] = MODEL_NONE
+        self.cache[C_ON] = 0
         return model
 
     def resume_model(self, model: int) -> None:
-        self.tstate[T_MODEL] = model
+        self.tstate[T_MODEL] = model & 0xFF
+        self.cache[C_ON] = model >> 8
 
     def resolve(self, prev: int, fl: int, end: int, to: int) -> int:
         """Cycles the control transfer of a block with FLAGS ``prev`` ending at ``end`` adds

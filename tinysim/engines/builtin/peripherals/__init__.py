@@ -137,7 +137,7 @@ class BusMaster:
 
 
 def create(machine: "Machine", spec: "PeripheralSpec") -> Peripheral:
-    from . import fe310, nrf52840  # noqa: F401  (register the models)
+    from . import fe310, memsys, nrf52840  # noqa: F401  (register the models)
     from .. import riscv  # noqa: F401  (the CLINT lives with the RISC-V core)
     cls = MODELS.get(spec.model)
     if cls is None:

@@ -30,4 +30,7 @@ setup(cmdclass={"build_py": BuildPyWithSdk},
                              extra_compile_args=["-O2"]),
                    Extension("tinysim.engines.builtin._profile",
                              sources=["tinysim/engines/builtin/_profile.c"],
+                             extra_compile_args=["-O2"]),
+                   Extension("tinysim.engines.builtin._divtime",
+                             sources=["tinysim/engines/builtin/_divtime.c"],
                              extra_compile_args=["-O2"])])

@@ -584,6 +584,7 @@ class BuiltinEngine(Engine):
             for _attempt in range(3):       # the first try may only meet a new block
                 pc0 = m.core.pc()
                 i0, c0 = m.insns, m.cycles
+                e0 = m.div_timing.extra_cycles          # a divide's operand-dependent cycles
                 err = None
                 m._stop_requested = False
                 c.hdr[N.DEADLINE] = np.iinfo(np.int64).max
@@ -613,7 +614,8 @@ class BuiltinEngine(Engine):
                     here = m.decoder.decode(m.read(pc0, size), pc0).timing_flags
                     penalty = (c.resolve(prev, here, prev_end, pc0) if prev else 0) + c.fetch(pc0, size)
                     c.hdr[N.INSNS] = i0 + len(ran_insns)
-                    c.hdr[N.CYCLES] = c0 + penalty + m.step_context.cost(m.decoder, m.read, pc0, ran_insns)
+                    c.hdr[N.CYCLES] = c0 + penalty + m.step_context.cost(m.decoder, m.read, pc0, ran_insns) + \
+                        m.div_timing.extra_cycles - e0
                     c.hdr[N.LAST_ADDR] = pc0
                     c.hdr[N.LAST_SIZE] = size
                     c.hdr[N.PREV] = here

@@ -82,6 +82,7 @@ _RV_COND = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez"}
 _RV_WATCH = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret"}
 _RV_COMPRESSED_MEM = {"c.lw", "c.sw", "c.lwsp", "c.swsp", "c.flw", "c.fsw", "c.flwsp", "c.fswsp",
                       "c.fld", "c.fsd", "c.fldsp", "c.fsdsp"}
+_RV_MULDIV = {"mul", "mulh", "mulhu", "mulhsu", "div", "divu", "rem", "remu"}   # one iterative unit
 _RV_LINK = (1, 5)            # ra, t0: the link registers the RAS follows (RISC-V spec, JALR hints)
 
 
@@ -247,6 +248,24 @@ class Decoder:
         regs = [r if r not in ("zero", "x0") else None for r in regs]
         return cost, mem, [r for r in regs if r is not None] if regs and regs[0] is not None else \
             ([None] + [r for r in regs if r is not None] if regs else [])
+
+    def divide_hide(self, code: bytes, addr: int) -> int:
+        """SiFive E31: issue cycles from the divide at ``addr`` to the first instruction that
+        waits for it (reads or writes its result, or needs the busy multiply/divide unit).
+        Only the rest of the divide's operand-dependent latency stalls (_divtime.c). With no
+        such instruction before the block ends, the next block's first is assumed to need it."""
+        rd, clock = None, 0
+        for k, ins in enumerate(self.md.disasm(code, addr)):
+            name = ins.insn_name()
+            cost, _mem, regs = self._riscv(ins, name)
+            if k == 0:
+                rd = regs[0] if regs else None
+            elif (rd is not None and rd in regs) or name in _RV_MULDIV:
+                return clock
+            clock += cost
+            if k and self._rv_end(ins, name) != END_NONE:
+                break
+        return clock
 
     def _rv_end(self, ins, name):
         if name in _RV_COND:

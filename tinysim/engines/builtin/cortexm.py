@@ -168,6 +168,9 @@ class CortexM(CoreBase):
         self.m.map_mmio(PPB_BASE, PPB_SIZE, [_Ppb()])
 
     def reset(self):
+        from ._divtiming import DivideTiming
+        self.m.div_timing = DivideTiming(self.m, [_REGS[f"r{i}"] for i in range(13)] +
+                                         [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC])
         sp = self.m.read_u32(self.vtor)
         pc = self.m.read_u32(self.vtor + 4)
         self.uc.reg_write(A.UC_ARM_REG_MSP, sp)

@@ -115,6 +115,8 @@ class Riscv(CoreBase):
                 self.clint = p
 
     def reset(self):
+        from ._divtiming import DivideTiming
+        self.m.div_timing = DivideTiming(self.m, [_REGS[f"x{i}"] for i in range(32)])
         addr = self.m.platform.reset_address
         self.uc.reg_write(R.UC_RISCV_REG_PC, addr if addr is not None else self.m.firmware.entry)
 

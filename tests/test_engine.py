@@ -59,8 +59,9 @@ def test_timer_interrupts_counted_by_isr(fw, board):
 
 
 # Moved with the run-time branch model: nano33ble 2 (ldr after the ldr that loads its address)
-# + 1 + 1000 + 999 x (1 + P=2) + 1; hifive1 4 csrr/li + 1000 x 2 + 2 mispredicts x 3 (cold BTB).
-@pytest.mark.parametrize("board,cyc,instret", [("nano33ble", 4001, 0), ("hifive1", 2010, 2002)])
+# + 1 + 1000 + 999 x (1 + P=2) + 1; hifive1 4 csrr/li + 1000 x 2 + 2 mispredicts x 3 (cold BTB)
+# + one instruction-cache line filled from the QSPI flash (2328 cycles, docs/timing.md).
+@pytest.mark.parametrize("board,cyc,instret", [("nano33ble", 4001, 0), ("hifive1", 2010 + 2328, 2002)])
 def test_cycle_counter_reads_match_the_timing_model(fw, board, cyc, instret):
     r = run(fw, board, "cycles")
     m = re.search(r"cycles=(\d+) instret=(\d+)\s+start=(\d+)", r.uart)

@@ -406,9 +406,11 @@ def test_perfetto_trace_nests(callgraph):
 
 
 def test_summary_top_n(callgraph):
-    r, _, p = run_profiled("hifive1", callgraph("hifive1", 3))
+    # nano33ble: zero-wait-state fetches, so the ranking follows the instructions above (on
+    # hifive1 the first function to touch each instruction-cache line pays its fill)
+    r, _, p = run_profiled("nano33ble", callgraph("nano33ble", 3))
     s = profile.summary(p, n=3)
-    assert [f["name"] for f in s["top_total"]] == ["_start", "main", "rec"]
+    assert [f["name"] for f in s["top_total"]] == ["Reset_Handler", "main", "rec"]
     assert len(s["top_self"]) == 3
     assert s["top_self"][0]["self_cycles"] == max(f.self_cycles for f in p.functions)
     json.dumps(s)                                  # plain data

@@ -137,7 +137,9 @@ def test_uart_rx_watermark_interrupt_wakes_wfi_through_plic(fw):
         # shift register and the FIFO hold 9), 10 * 2778 cycles each at 320 MHz
         woke = rec.lines[1][0]
         echo = 38 * 10 * 2778 / 320e6
-        assert 0.003 + echo <= woke < 0.003 + echo + 0.0001
+        # (+ up to 24 instruction-cache lines the handler and the echo fill from the QSPI
+        # flash on their first run, 2328 cycles each)
+        assert 0.003 + echo <= woke < 0.003 + echo + 0.0001 + 24 * 2328 / 320e6
         # between the first line's newline and the bytes arriving: WFI, not polling
         assert seen[1] - seen[0] < 1000
 

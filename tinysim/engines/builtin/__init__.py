@@ -612,7 +612,7 @@ class BuiltinEngine(Engine):
                     # (resolved here: the hook's resolution is paused while stepping).
                     size = sum(x.size for x in ran_insns)
                     here = m.decoder.decode(m.read(pc0, size), pc0).timing_flags
-                    penalty = (c.resolve(prev, here, prev_end, pc0) if prev else 0) + c.fetch(pc0, size)
+                    penalty = (c.resolve(prev, here, prev_end, pc0) if prev else 0) + c.fetch(pc0, size, here)
                     c.hdr[N.INSNS] = i0 + len(ran_insns)
                     c.hdr[N.CYCLES] = c0 + penalty + m.step_context.cost(m.decoder, m.read, pc0, ran_insns) + \
                         m.div_timing.extra_cycles - e0

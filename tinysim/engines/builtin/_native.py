@@ -169,11 +169,13 @@ class BlockCounter:
         """Every line invalid (FENCE.I; nRF52840 ICACHECNF.CACHEEN cleared)."""
         self.cache[C_TAGS0:] = 0
 
-    def fetch(self, addr: int, size: int) -> int:
-        """Cycles fetching ``size`` bytes of code at ``addr`` adds (updates the cache as the
-        hook does); 0 without a cache."""
+    def fetch(self, addr: int, size: int, flags: int = 0) -> int:
+        """Cycles fetching ``size`` bytes of code at ``addr`` (a block with FLAGS ``flags``)
+        adds, updating the cache as the hook does; 0 without a cache."""
         if not self.cache[C_ON]:
             return 0
+        if flags & FLAG_IFLUSH:
+            self.invalidate_icache()
         from . import _hook
         return _hook.fetch(self.buf.ctypes.data, addr, size)
 

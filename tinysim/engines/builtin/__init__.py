@@ -222,6 +222,11 @@ class Machine:
             def find(addr):                  # noqa: F811
                 return only if lo <= addr < hi else None
 
+        if len(periphs) == 1 and hasattr(periphs[0], "map_native"):
+            native = periphs[0].map_native(self.uc, base, size)     # both callbacks in C
+            if native is not None:
+                self._mmio_keep.append(native)
+                return
         fast = [p for p in periphs if getattr(p, "FAST", ())]
 
         def on_read(uc, off, size_, _ud):

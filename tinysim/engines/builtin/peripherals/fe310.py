@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import numpy as np
+
 from . import BusMaster, GpioLeds, Peripheral
 
 
@@ -295,30 +297,158 @@ class Fe310Gpio(Peripheral):
 
 
 class Fe310I2c(BusMaster, Peripheral):
-    """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20). Byte
-    transfers complete at once (TIP never stays set); devices as for the nRF52840 TWIM."""
-    model = "fe310.i2c"
-    PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
-    FAST = (TXR_RXR, CR_SR)          # RXR and SR: polled for TIP after every byte
+    """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20); devices as
+    for the nRF52840 TWIM.
 
-    def touched(self, off, write):
-        pass                             # only commands change RXR and SR: write() pushes them
+    The byte protocol runs natively (``_i2c.c``: both MMIO callbacks of the page); the slave
+    models run once per transaction: a read-ahead of the bytes the slave would return (its
+    ``i2c_peek``) and, at the next fill or at STOP / repeated START, the side effects of the
+    bytes read (``i2c_read(n, at=cycle of the last byte)``) or the bytes written. ``NATIVE =
+    False`` selects the per-byte Python model (the reference the native path must match).
+
+    Bus time: with ``options: {bus_time: false}`` transfers complete at once (TIP never stays
+    set); by default a command keeps SR.TIP set until it would end on the wire at the
+    programmed prescaler (see ``_i2c.c``)."""
+    model = "fe310.i2c"
+    NATIVE = True
+    BUS_TIME = False                 # default of options.bus_time
+    PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
+    # State words (mirrored in _i2c.c).
+    (I_CYCLES, I_CALL, I_CTR, I_TXR, I_RXR, I_SR, I_STARTED, I_ADDR, I_READING, I_NW, I_SERVED,
+     I_AVAIL, I_VALID_UNTIL, I_LAST_READ, I_TIMED, I_DONE_AT, I_SR_DONE, I_PRESENT0,
+     I_PRESENT1, I_AHEAD, I_SPILLED, I_P_READS, I_P_ADDR, I_P_AT, I_P_WLEN, I_P_WADDR,
+     I_P_WBYTE) = range(27)
+    I_REGS0, I_NREGS = 32, 1024
+    I_WLOG0, I_WLOG_N = I_REGS0 + I_NREGS, 64
+    I_RBUF0, I_RBUF_N = I_WLOG0 + I_WLOG_N, 64
+    I_RBUF_N_PEEK = 8                # a peek covers a 6-byte sample read; longer reads refill
+    K_FILL, K_END, K_SPILL, K_FLUSH = 1, 2, 3, 4
+    _SHARED = Peripheral._SHARED + ("_s", "_w", "_keep")
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.devices = self._make_devices()
+        self.timed = bool(self.options.get("bus_time", self.BUS_TIME))
+        self._s = self._w = None         # the native state (None: the Python model runs)
+        self._keep = None
+        # Python model
         self.txr = self.rxr = 0
         self.sr = 0
         self.dev = None
         self.reading = False
         self.wbuf = bytearray()
         self.started = False
+        self.done_at = 0
+        self.spill = bytearray()         # native path: written bytes moved out of a full log
 
+    # -- native mapping ---------------------------------------------------------------------------
+    def map_native(self, uc, base: int, size: int):
+        """Map this peripheral's page with the native callbacks; None when the Python model
+        is selected (the caller maps it as any other)."""
+        if not self.NATIVE or base != self.base:
+            return None
+        import ctypes
+
+        from unicorn.unicorn_py3.unicorn import MMIO_READ_CFUNC, uccallback, uclib
+
+        from .. import _i2c
+        from .. import _native as N
+        addrs = _i2c.addresses()
+        s = np.zeros(addrs["size"], dtype=np.int64)
+        cb = uccallback(uc, MMIO_READ_CFUNC)(self._native_call)
+        s[self.I_CYCLES] = self.m.counter.buf.ctypes.data + 8 * N.CYCLES
+        s[self.I_CALL] = ctypes.cast(cb, ctypes.c_void_p).value
+        s[self.I_ADDR] = -1
+        s[self.I_TIMED] = int(self.timed)
+        for a in self.devices:
+            s[self.I_PRESENT0 + (a >> 6)] |= 1 << (a & 63)
+        err = uclib.uc_mmio_map(uc._uch, base, size, ctypes.c_void_p(addrs["read"]),
+                                ctypes.c_void_p(s.ctypes.data), ctypes.c_void_p(addrs["write"]),
+                                ctypes.c_void_p(s.ctypes.data))
+        if err:
+            raise RuntimeError(f"uc_mmio_map failed: {err}")
+        self._s, self._w = s, memoryview(s)
+        self._keep = (cb,)
+        for d in self.devices.values():
+            d.bus = self
+        return self._keep
+
+    def sync(self) -> None:
+        """Apply to the slaves, in order, what firmware did that they have not seen yet: the
+        pending reads of the last read transaction, the pending pointer write, the reads of
+        the transaction in progress (a slave about to change on its own, e.g. at a new
+        sample, must see them first)."""
+        w = self._w
+        if w is None:
+            return
+        if w[self.I_P_READS]:
+            n, w[self.I_P_READS] = w[self.I_P_READS], 0
+            self.devices[w[self.I_P_ADDR]].i2c_read(n, at=w[self.I_P_AT])
+        if w[self.I_P_WLEN]:
+            w[self.I_P_WLEN] = 0
+            self.devices[w[self.I_P_WADDR]].i2c_write(bytes((w[self.I_P_WBYTE],)))
+        served = w[self.I_SERVED]
+        if served > w[self.I_AHEAD] and w[self.I_ADDR] >= 0 and w[self.I_READING]:
+            self.devices[w[self.I_ADDR]].i2c_read(served - w[self.I_AHEAD], at=w[self.I_LAST_READ])
+            w[self.I_AHEAD] = served
+
+    def _native_call(self, _uc, kind, _size, _user):
+        # State through a memoryview: item access costs a fraction of numpy's.
+        w = self._w
+        if kind == self.K_SPILL:
+            self.spill += bytes(w[self.I_WLOG0 + i] for i in range(w[self.I_NW]))
+            w[self.I_NW] = 0
+            return 0
+        self.sync()
+        if kind == self.K_FILL:
+            dev = self.devices[w[self.I_ADDR]]
+            peek = getattr(dev, "i2c_peek", None)
+            if peek is not None:
+                data, until = peek(self.I_RBUF_N_PEEK)
+                ahead = 0
+            else:                                     # no peek: one byte at a time, applied now
+                data, until, ahead = dev.i2c_read(1), 0, 1
+            base = self.I_RBUF0
+            for i, b in enumerate(data):
+                w[base + i] = b
+            w[self.I_SERVED] = 0
+            w[self.I_AVAIL] = len(data)
+            w[self.I_AHEAD] = ahead
+            w[self.I_VALID_UNTIL] = until
+        elif kind == self.K_END:                      # a write transaction ends
+            data = bytes(self.spill) + bytes(w[self.I_WLOG0 + i] for i in range(w[self.I_NW]))
+            self.spill.clear()
+            w[self.I_NW] = 0
+            self.devices[w[self.I_ADDR]].i2c_write(data)
+        return 0
+
+    def get_state(self):
+        st = super().get_state()
+        if self._s is not None:
+            st["_native"] = self._s[self.I_CTR:].copy()      # not the callback pointers
+        return st
+
+    def set_state(self, state):
+        state = dict(state)
+        native = state.pop("_native", None)
+        super().set_state(state)
+        if native is not None and self._s is not None:
+            self._s[self.I_CTR:] = native
+
+    # -- registers (the Python model; reads also serve the native state) ----------------------------
     def read(self, off, size):
+        s = self._s
+        if s is not None:
+            if off == self.TXR_RXR:
+                return int(s[self.I_RXR])
+            if off == self.CR_SR:
+                busy = s[self.I_TIMED] and self.m.cycles < s[self.I_DONE_AT]
+                return 0x02 if busy else int(s[self.I_SR_DONE])
+            return int(s[self.I_REGS0 + (off >> 2)]) if not off & 3 and off >> 2 < self.I_NREGS else 0
         if off == self.TXR_RXR:
             return self.rxr
         if off == self.CR_SR:
-            return self.sr
+            return 0x02 if self.timed and self.m.cycles < self.done_at else self.sr
         return super().read(off, size)
 
     def _flush(self):
@@ -336,10 +466,11 @@ class Fe310I2c(BusMaster, Peripheral):
             return
         if not self.regs.get(self.CTR, 0) & 0x80:           # core disabled
             return
-        ack_bit = 0
+        ack_bit = bits = 0
         if value & 0x80:                                    # STA: (repeated) start
             self._flush()
             self.started = True
+            bits += 1
         if value & 0x10:                                    # WR
             if self.started:                                # the address byte
                 self.started = False
@@ -350,13 +481,15 @@ class Fe310I2c(BusMaster, Peripheral):
                 self.wbuf.append(self.txr)
             else:
                 ack_bit = 0x80
+            bits += 9
         if value & 0x20:                                    # RD
             self.rxr = self.dev.i2c_read(1)[0] if self.dev is not None and self.reading else 0xFF
+            bits += 9
         if value & 0x40:                                    # STO
             self._flush()
             self.dev = None
+            bits += 1
         self.sr = ack_bit | (0x01 if value & 0x30 else 0)   # RxACK, IF; TIP/busy clear
-        if self._shadow is not None:                        # what changed() would push, directly
-            table, first = self._shadow
-            table[first + (self.TXR_RXR >> 2)] = self.rxr
-            table[first + (self.CR_SR >> 2)] = self.sr
+        if self.timed and bits:
+            prescale = self.regs.get(self.PRERLO, 0) | self.regs.get(self.PRERHI, 0) << 8
+            self.done_at = max(self.m.cycles, self.done_at) + bits * 5 * (prescale + 1)

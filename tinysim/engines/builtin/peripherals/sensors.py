@@ -37,7 +37,7 @@ class I2cDevice:
     def get_state(self) -> dict:
         import copy
         return {k: copy.deepcopy(v) for k, v in vars(self).items()
-                if k not in ("m", "options", "event", "_raw")}
+                if k not in ("m", "options", "event", "_raw", "bus")}
 
     def set_state(self, state: dict) -> None:
         import copy
@@ -252,6 +252,8 @@ class Adxl345(I2cDevice):
         self.pins = {k: options.get(k) for k in ("int1", "int2") if options.get(k)}
         self.event = None
         self._driven_low = False                        # both INT pins known to be driven low
+        self.bus = None             # a bus master that applies reads late: sync() applies them
+        self._next_cache = (None, 0)    # (sample index, t0, odr) -> cycle it is produced at
         self._raw = None                                # (sample, DATA_FORMAT, bytes) last converted
 
     def attach(self, channel: str, data, rate_hz: float):
@@ -260,8 +262,15 @@ class Adxl345(I2cDevice):
         self.accel.attach(data, rate_hz)
 
     def lost_samples(self) -> int:
+        self._sync()
         self._update()
         return self.lost
+
+    def _sync(self):
+        # Reads the bus master has served but not applied yet come first: samples produced
+        # since then must find the FIFO as those reads left it.
+        if self.bus is not None:
+            self.bus.sync()
 
     def _odr(self) -> float:
         if not self.regs[0x2D] & 0x08:                  # standby
@@ -312,14 +321,15 @@ class Adxl345(I2cDevice):
 
     def _on_sample(self):
         self.event = None
+        self._sync()
         self._update()
         self._drive_pins()
 
     def _mode(self) -> int:
         return self.regs[0x38] >> 6
 
-    def _update(self):
-        n = self.accel.produced(self.m.cycles, self.m.clock_hz)
+    def _update(self, cycle: int | None = None):
+        n = self.accel.produced(self.m.cycles if cycle is None else cycle, self.m.clock_hz)
         while self.accel.taken < n:
             s = self.accel.sample(self.accel.taken)
             self.accel.taken += 1
@@ -354,10 +364,9 @@ class Adxl345(I2cDevice):
         fmt = self.regs[0x31]
         return 256.0 if fmt & 0x08 else 256.0 / (1 << (fmt & 3))
 
-    def _sample_bytes(self) -> bytes:
-        """DATAX0..DATAZ1 of the sample on top; converted once per sample (the FE310 reads
-        them one byte per bus transaction)."""
-        s = self.fifo[0] if self._mode() and self.fifo else self.current
+    def _sample_bytes(self, s: np.ndarray) -> bytes:
+        """DATAX0..DATAZ1 of sample ``s``; converted once per sample (firmware reads them a
+        byte or a few at a time)."""
         fmt = self.regs[0x31]
         cached = self._raw
         if cached is not None and cached[0] is s and cached[1] == fmt:
@@ -367,24 +376,66 @@ class Adxl345(I2cDevice):
         self._raw = (s, fmt, raw)
         return raw
 
-    def i2c_read(self, n: int) -> bytes:
-        self._update()
+    def _read(self, n: int, apply: bool) -> bytes:
+        """The next ``n`` bytes from the register pointer on; their side effects (pointer,
+        FIFO pops, INT_SOURCE clearing overrun) are applied only with ``apply``."""
+        ptr, popped, unread, overrun = self.ptr, 0, self.unread, self.overrun
+        mode, fifo = self._mode(), self.fifo
         out = bytearray()
-        for _ in range(n):
-            r = self.ptr
-            if 0x32 <= r <= 0x37:
-                out.append(self._sample_bytes()[r - 0x32])
-                if r == 0x37:
-                    if self._mode() and self.fifo:
-                        self.fifo.pop(0)
-                    self.unread = False
+        while len(out) < n:
+            r = ptr
+            if 0x32 <= r <= 0x37:                       # DATAX0..DATAZ1: up to 0x37 at once
+                top = fifo[popped] if mode and len(fifo) > popped else self.current
+                k = min(n - len(out), 0x38 - r)
+                out += self._sample_bytes(top)[r - 0x32:r - 0x32 + k]
+                ptr = r + k
+                if ptr == 0x38:                         # DATAZ1 read: the next sample
+                    if mode and len(fifo) > popped:
+                        popped += 1
+                    unread = False
+                continue
             elif r == 0x30:                             # INT_SOURCE
-                out.append(self._int_source())
-                self.overrun = False
+                left = len(fifo) - popped
+                avail = left > 0 if mode else unread
+                wm = bool(mode) and left >= max(1, self.regs[0x38] & 0x1F)
+                out.append((0x80 if avail else 0) | (0x02 if wm else 0) | (0x01 if overrun else 0))
+                overrun = False
             elif r == 0x39:                             # FIFO_STATUS
-                out.append(min(len(self.fifo), 33) & 0x3F)
+                out.append(min(len(fifo) - popped, 33) & 0x3F)
             else:
                 out.append(self.regs[r])
-            self.ptr = (self.ptr + 1) & 0x3F
-        self._drive_pins()
+            ptr = (ptr + 1) & 0x3F
+        if apply:
+            self.ptr, self.unread, self.overrun = ptr, unread, overrun
+            del fifo[:popped]
         return bytes(out)
+
+    def i2c_read(self, n: int, at: int | None = None) -> bytes:
+        """Read ``n`` bytes as of cycle ``at`` (default: now): a bus master that applies a
+        transaction's reads after the fact passes the cycle of the last byte."""
+        self._update(at)
+        out = self._read(n, True)
+        self._drive_pins()
+        return out
+
+    def i2c_peek(self, n: int) -> tuple[bytes, int]:
+        """The next ``n`` bytes a read would return now, without their side effects, and the
+        cycle until which they hold (the next sample changes them)."""
+        self._update()
+        return self._read(n, False), self._next_sample_cycle()
+
+    def _next_sample_cycle(self) -> int:
+        f, clock = self.accel, self.m.clock_hz
+        if f.odr <= 0:
+            return 1 << 62
+        k = f.produced(self.m.cycles, clock) + 1
+        key = (k, f.t0, f.odr)
+        if self._next_cache[0] == key:
+            return self._next_cache[1]
+        c = f.t0 + int(k * clock / f.odr)              # then exact against produced() itself
+        while c > self.m.cycles and f.produced(c - 1, clock) >= k:
+            c -= 1
+        while f.produced(c, clock) < k:
+            c += 1
+        self._next_cache = (key, c)
+        return c

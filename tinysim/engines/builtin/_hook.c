@@ -51,7 +51,11 @@ enum { T_MAX_BHT = 1024, T_MAX_BTB = 64, T_MAX_RAS = 16, T_BTB0 = T_BHT0 + T_MAX
  * costs, the hit/miss counters (counting while COUNT is set), the victim LFSR, then one tag per
  * (set, way): line number + 1, 0 for invalid. */
 enum { C_ON, C_ENABLED, C_BASE, C_END, C_LINE_SHIFT, C_SETS, C_WAYS, C_PENALTY, C_UNCACHED,
-       C_COUNT, C_HITS, C_MISSES, C_LFSR, C_TAGS0, C_MAX_TAGS = 1024 };
+       C_COUNT, C_HITS, C_MISSES, C_LFSR, C_EPOCH, C_TAGS0, C_MAX_TAGS = 1024 };
+/* EPOCH counts the changes to the tags (fills, invalidations). A block whose lines all hit
+ * keeps EPOCH + 1 in its FLAGS' upper half: until the tags change, it hits again and the look-up
+ * is skipped (hits are then not counted: only when COUNT is clear). */
+enum { STAMP_SHIFT = 32 };
 
 /* SiFive E31 front end (E31 Core Complex Manual, "Instruction Fetch Unit"): a BTB predicts
  * the target of taken control transfers, a BHT of 2-bit counters the direction of conditional
@@ -160,6 +164,7 @@ static int64_t fetch_lines(int64_t *c, int64_t a, int64_t size)
             victim = c[C_LFSR] % c[C_WAYS];
         }
         set[victim] = line + 1;
+        c[C_EPOCH]++;
         if (c[C_COUNT]) c[C_MISSES]++;
         extra += c[C_PENALTY];
     }
@@ -211,9 +216,18 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     {
         int64_t *c = st + st[TSTATE] + T_CACHE0;
         if (c[C_ON]) {
-            if (fl & FLAG_IFLUSH)            /* FENCE.I: the block refetches after the flush */
+            if (fl & FLAG_IFLUSH) {          /* FENCE.I: the block refetches after the flush */
                 for (int64_t i = 0; i < c[C_SETS] * c[C_WAYS]; i++) c[C_TAGS0 + i] = 0;
-            nc += fetch_lines(c, a, size);
+                c[C_EPOCH]++;
+            }
+            const int64_t stamp = (c[C_EPOCH] & 0x7FFFFFFF) + 1;
+            if ((fl >> STAMP_SHIFT) != stamp || c[C_COUNT]) {
+                const int64_t extra = fetch_lines(c, a, size);
+                nc += extra;
+                /* all hits (or nothing cached): the same until the tags change */
+                if (extra == 0 && c[C_ENABLED])
+                    rec[F_FLAGS] = (fl & 0xFFFFFFFF) | (((c[C_EPOCH] & 0x7FFFFFFF) + 1) << STAMP_SHIFT);
+            }
         }
     }
     st[PREV] = fl;

@@ -56,7 +56,8 @@ T_WHERE0, T_WHERE_N = T_RAS0 + T_MAX_RAS, 1024   # BTB index by address: slot + 
 T_CACHE0 = T_WHERE0 + T_WHERE_N
 # Instruction cache state (mirrored in _hook.c), at T_CACHE0: see fetch_lines() there.
 (C_ON, C_ENABLED, C_BASE, C_END, C_LINE_SHIFT, C_SETS, C_WAYS, C_PENALTY, C_UNCACHED, C_COUNT,
- C_HITS, C_MISSES, C_LFSR, C_TAGS0) = range(14)
+ C_HITS, C_MISSES, C_LFSR, C_EPOCH, C_TAGS0) = range(15)
+STAMP_SHIFT = 32      # FLAGS bits 32..: the cache EPOCH + 1 at which the block's lines all hit
 C_MAX_TAGS = 1024
 LFSR_SEED = 0xACE1           # any non-zero 16-bit value; fixed so runs repeat exactly
 T_SIZE = T_CACHE0 + C_TAGS0 + C_MAX_TAGS
@@ -157,7 +158,7 @@ class BlockCounter:
             c[C_SETS], c[C_WAYS] = sets, ways
             c[C_PENALTY] = ic.get("miss_cycles", 0)
             c[C_UNCACHED] = ic.get("uncached_line_cycles", 0)
-            c[C_COUNT] = int(ic.get("count_at_reset", True))
+            c[C_COUNT] = int(ic.get("count_at_reset", False))
             c[C_LFSR] = LFSR_SEED
 
     @property
@@ -168,6 +169,7 @@ class BlockCounter:
     def invalidate_icache(self) -> None:
         """Every line invalid (FENCE.I; nRF52840 ICACHECNF.CACHEEN cleared)."""
         self.cache[C_TAGS0:] = 0
+        self.cache[C_EPOCH] += 1
 
     def fetch(self, addr: int, size: int, flags: int = 0) -> int:
         """Cycles fetching ``size`` bytes of code at ``addr`` (a block with FLAGS ``flags``)
@@ -226,6 +228,7 @@ class BlockCounter:
         code = self.records[:, :N_CODE].copy()
         self.buf[:] = saved
         self.records[:, :N_CODE] = code
+        self.flags[:] &= (1 << STAMP_SHIFT) - 1      # the tags changed: every block looks again
         self.hdr[TSTATE] = TABLES0 + N_TABLES * self.nslots
 
     # -- header accessors -------------------------------------------------------------

@@ -171,3 +171,103 @@ def test_block_profile_holds_the_divide_cycles(tmb, board):
     blocks = eng.profile()
     assert sum(c for _, _, c in blocks) == r.cycles
     assert sum(i for _, i, _ in blocks) == r.instructions
+
+
+# -- run() and step() charge the same divide cycles ------------------------------------------------
+_THUMB = """
+    .syntax unified
+    .cpu cortex-m4
+    .thumb
+    .section .vectors, "a"
+    .word 0x20040000
+    .word start
+    .text
+    .thumb_func
+start:
+    ldr r1, =%(a)d
+    ldr r2, =%(b)d
+    udiv r3, r1, r2
+    udiv r3, r1, r2
+    sdiv r3, r1, r2
+    adds r0, r3, #0
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+1:  b 1b
+    .ltorg
+"""
+_THUMB_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M
+         RAM (rwx)  : ORIGIN = 0x20000000, LENGTH = 256K }
+SECTIONS { .text : { KEEP(*(.vectors)) *(.text*) } > FLASH }
+"""
+_RV = """
+    .option norelax
+    .option norvc
+    .text
+    .global _start
+_start:
+    lui a1, %%hi(%(a)d)
+    addi a1, a1, %%lo(%(a)d)
+    lui a2, %%hi(%(b)d)
+    addi a2, a2, %%lo(%(b)d)
+    divu a3, a1, a2
+    addi a3, a3, 1
+    divu a4, a1, a2
+    addi a4, a4, 1
+    li a0, 0x18
+    li a1, 0x20026
+    slli x0, x0, 0x1f
+    ebreak
+    srai x0, x0, 7
+"""
+_RV_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x20010000, LENGTH = 0x3F0000 }
+ENTRY(_start)
+SECTIONS { .text : { *(.text*) } > FLASH }
+"""
+_TOOLS = {"nano33ble": ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb"], _THUMB, _THUMB_LD),
+          "hifive1": ("riscv64-unknown-elf-gcc", ["-march=rv32imac_zicsr", "-mabi=ilp32"], _RV, _RV_LD)}
+
+
+def _divide_program(tmp_path, board, a, b):
+    gcc, flags, src, ld = _TOOLS[board]
+    if shutil.which(gcc) is None:
+        pytest.skip(f"{gcc} is not installed (./scripts/setup.sh installs it)")
+    d = tmp_path / f"{board}_{a:x}_{b:x}"
+    d.mkdir()
+    (d / "p.S").write_text(src % {"a": a, "b": b})
+    (d / "link.ld").write_text(ld)
+    r = subprocess.run([gcc, *flags, "-nostdlib", "-T", "link.ld", "p.S", "-o", "p.elf"],
+                       cwd=d, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return d / "p.elf"
+
+
+def _run_and_step(board, elf):
+    r = api.run(board, elf, max_time_s=0.01)
+    assert r.exit_reason == "exit", r.detail
+    with api.open_board(board, elf) as eng:
+        for _ in range(100):
+            if eng.step(1).reason == "exit":
+                break
+        stepped = eng.counters()
+    return r.cycles, stepped.cycles
+
+
+@pytest.mark.parametrize("board", ["nano33ble", "hifive1"])
+def test_step_charges_divides_as_run_does(tmp_path, board):
+    # The same code with other operands: the cycle difference is the divides' alone. (How the
+    # semihosting exit counts when stepped is not the subject here, so run and step are each
+    # compared with the rule rather than with each other.)
+    slow = _divide_program(tmp_path, board, 0x7FFFFFFF, 1)
+    fast = _divide_program(tmp_path, board, 0x7FFFFFFF, 0x40000000)
+    run_slow, step_slow = _run_and_step(board, slow)
+    run_fast, step_fast = _run_and_step(board, fast)
+    if board == "nano33ble":        # udiv, udiv, sdiv: each stalls for its whole time
+        want = 2 * (m4_divide(0x7FFFFFFF, 1, False) - m4_divide(0x7FFFFFFF, 0x40000000, False)) + \
+            m4_divide(0x7FFFFFFF, 1, True) - m4_divide(0x7FFFFFFF, 0x40000000, True)
+    else:                           # two divu, each used by the next instruction
+        want = 2 * (e31_divide(0x7FFFFFFF, 1, False, False) - e31_divide(0x7FFFFFFF, 0x40000000, False, False))
+    assert run_slow - run_fast == want
+    assert step_slow - step_fast == want

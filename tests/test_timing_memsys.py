@@ -45,9 +45,12 @@ def tmb(tmp_path_factory):
     return results
 
 
-def test_fe310_line_fill_from_reset_qspi_configuration():
+def test_fe310_timing_table_states_the_reset_line_fill():
     # 291 SCK cycles at SCK = 40 MHz (320 MHz / 8): 2328 core cycles, 7.3 us per 32-byte line
-    assert FE310_FILL == 2328
+    from tinysim.timing import load_timing
+    ic = load_timing("sifive-e31").icache
+    assert ic["miss_cycles"] == FE310_FILL == 2328
+    assert (ic["size_bytes"], ic["ways"], ic["line_bytes"]) == (16384, 2, FE310_LINE)
 
 
 def test_fe310_cold_lines_each_pay_a_fill(tmb):

@@ -38,7 +38,9 @@ def test_sensor_rows_are_virtual_over_wall(quick):
                                                          "bench_vibration_10s_hifive1"]
     for r in sensors:
         d = r["detail"]
-        assert d["virtual_s"] == bench.QUICK_SCENARIO_S
+        # a run stops at the first block past its limit: a core busy at the limit (polling a
+        # transfer) overshoots it by a few cycles
+        assert abs(d["virtual_s"] - bench.QUICK_SCENARIO_S) < 1e-6
         assert r["value"] == round(d["virtual_s"] / d["wall_s"], 2) or \
             abs(r["value"] - d["virtual_s"] / d["wall_s"]) <= 0.01 * r["value"] + 0.01
         assert r["command"].endswith(f"--max-time {bench.QUICK_SCENARIO_S:g}s")

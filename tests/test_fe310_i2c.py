@@ -78,12 +78,14 @@ EXPECTED = [0x7F, 0x02, 0x00, 0x80, 0x01, 0xFF, 0x01, 0x01, 0x01, 0x01, 0xE5, 0x
 
 
 def test_register_protocol_matches_the_spec(fw, model):
-    seen, _ = _scripted(fw, SCRIPT)
+    seen, _ = _scripted(fw, SCRIPT, bus_time=False)
     assert [hex(v) for v in seen] == [hex(v) for v in EXPECTED]
 
 
-def _fingerprint(path, seconds, native, monkeypatch):
+def _fingerprint(path, seconds, native, monkeypatch, skip=True, bus_time=True):
     monkeypatch.setattr(Fe310I2c, "NATIVE", native)
+    monkeypatch.setattr(Fe310I2c, "SKIP_POLLS", skip)
+    monkeypatch.setattr(Fe310I2c, "BUS_TIME", bus_time)
     held = {}
     r = run_scenario(path, max_time_s=seconds, prepare=lambda e: held.setdefault("e", e))
     assert r.error is None, r.error
@@ -96,17 +98,39 @@ def _fingerprint(path, seconds, native, monkeypatch):
             "fifo": [x.tolist() for x in st["fifo"]], "regs": bytes(st["regs"]).hex()}
 
 
-@pytest.mark.parametrize("scenario,seconds", [
-    ("scenarios/vibration_bearing_fault_hifive1.yaml", 2.0),
-    ("scenarios/accel_csv_hifive1.yaml", None),
-    ("scenarios/magic_wand_ring_hifive1.yaml", 3.0),
-])
-def test_native_path_equals_the_python_model(fw, monkeypatch, scenario, seconds):
+SCENARIOS = [("scenarios/vibration_bearing_fault_hifive1.yaml", 2.0),
+             ("scenarios/accel_csv_hifive1.yaml", None),
+             ("scenarios/magic_wand_ring_hifive1.yaml", 3.0)]
+
+
+@pytest.mark.parametrize("scenario,seconds", SCENARIOS)
+def test_native_path_equals_the_python_model_with_instant_bytes(fw, monkeypatch, scenario, seconds):
     fw("hifive1", "vibration")                  # skips with a reason when firmware is not built
-    native = _fingerprint(ROOT / scenario, seconds, True, monkeypatch)
-    python = _fingerprint(ROOT / scenario, seconds, False, monkeypatch)
+    native = _fingerprint(ROOT / scenario, seconds, True, monkeypatch, bus_time=False)
+    python = _fingerprint(ROOT / scenario, seconds, False, monkeypatch, bus_time=False)
     assert native == python
     assert native["lines"] >= 2 and native["taken"] >= 10         # the run did read samples
+
+
+def test_native_path_equals_the_python_model_with_bus_time(fw, monkeypatch):
+    """The Python model answers every TIP poll itself (slow): a short span."""
+    fw("hifive1", "vibration")
+    path = ROOT / "scenarios/vibration_healthy_hifive1.yaml"
+    native = _fingerprint(path, 0.35, True, monkeypatch)
+    python = _fingerprint(path, 0.35, False, monkeypatch)
+    assert native == python and native["lines"] >= 2
+
+
+@pytest.mark.parametrize("scenario,seconds", SCENARIOS)
+def test_skipped_polls_count_as_run_ones(fw, monkeypatch, scenario, seconds):
+    """Counting identical TIP-poll iterations at once gives the counts, UART and sensor state
+    of running every iteration."""
+    fw("hifive1", "vibration")
+    seconds = min(seconds or 1.0, 1.0)
+    skipped = _fingerprint(ROOT / scenario, seconds, True, monkeypatch, skip=True)
+    every = _fingerprint(ROOT / scenario, seconds, True, monkeypatch, skip=False)
+    assert skipped == every
+    assert skipped["lines"] >= 1 and skipped["taken"] >= 10
 
 
 def test_interrupt_driven_reads_equal_the_python_model(fw, monkeypatch):
@@ -114,6 +138,7 @@ def test_interrupt_driven_reads_equal_the_python_model(fw, monkeypatch):
     while reads are still pending in the native path."""
     elf = fw("hifive1", "accel_irq")
     out = {}
+    monkeypatch.setattr(Fe310I2c, "BUS_TIME", False)
     for native in (True, False):
         monkeypatch.setattr(Fe310I2c, "NATIVE", native)
         with api.open_board("hifive1", elf) as eng:
@@ -127,8 +152,10 @@ def test_interrupt_driven_reads_equal_the_python_model(fw, monkeypatch):
 
 def test_python_runs_once_per_transaction(fw, monkeypatch):
     """A 6-byte sample read (pointer write, repeated START, 6 reads, STOP) costs one call into
-    Python, not one per register access (twelve writes)."""
+    Python, not one per register access (twelve writes). (With bus time a sample that arrives
+    during the 840 us read makes a second call: the read-ahead ends at the sample.)"""
     monkeypatch.setattr(Fe310I2c, "NATIVE", True)
+    monkeypatch.setattr(Fe310I2c, "BUS_TIME", False)
     calls = [0]
     orig = Fe310I2c._native_call
 
@@ -191,8 +218,73 @@ def test_a_sample_arriving_during_a_read_is_seen_by_the_next_byte(fw, model):
         ("w", TXR_RXR, ADXL << 1 | 1), ("w", CR_SR, STA | WR),
         ("w", CR_SR, RD), ("r", TXR_RXR), ("t", period), ("w", CR_SR, RD), ("r", TXR_RXR),
         ("w", CR_SR, RD | NACK | STO), ("r", TXR_RXR)]
-    seen, st = _scripted(fw, cmds, stream=(xs, 3200.0))
+    seen, st = _scripted(fw, cmds, stream=(xs, 3200.0), bus_time=False)
     # FULL_RES: 256 LSB/g. Sample 0 (1 g = 0x0100) gives DATAX0 0x00; then sample 1 (2 g =
     # 0x0200): DATAX1 0x02; DATAY0 of sample 1: 0.
     assert seen == [0x00, 0x02, 0x00]
     assert st["accel"].taken == 2
+
+
+# -- bus time (OpenCores I2C spec: SCL = clk / (5 * (prescale + 1)); byte + ACK = 9 SCL periods,
+# START and STOP one period each; the FE310's tlclk is the core clock, 320 MHz on the HiFive1) --
+
+@pytest.mark.parametrize("prescale", [639, 159, 15])
+def test_tip_stays_set_for_the_transfer(fw, model, prescale):
+    bit = 5 * (prescale + 1)                    # cycles per SCL period
+    start_addr = 1 + 9                          # START + address byte
+    cmds = [("w", PRERLO, prescale & 0xFF), ("w", PRERHI, prescale >> 8), ("w", CTR, 0x80),
+            ("w", TXR_RXR, ADXL << 1), ("w", CR_SR, STA | WR), ("r", CR_SR),
+            ("t", start_addr * bit - 1), ("r", CR_SR), ("t", 1), ("r", CR_SR),
+            ("w", TXR_RXR, 0x00), ("w", CR_SR, WR), ("t", 9 * bit - 1), ("r", CR_SR), ("t", 1), ("r", CR_SR),
+            ("w", TXR_RXR, ADXL << 1 | 1), ("w", CR_SR, STA | WR), ("t", start_addr * bit), ("r", CR_SR),
+            ("w", CR_SR, RD | NACK | STO), ("t", (9 + 1) * bit - 1), ("r", CR_SR), ("t", 1), ("r", CR_SR),
+            ("r", TXR_RXR)]
+    seen, _ = _scripted(fw, cmds, bus_time=True)
+    TIP, IF = 0x02, 0x01
+    assert seen == [TIP, TIP, IF, TIP, IF, IF, TIP, IF, 0xE5]
+
+
+def test_a_command_during_a_transfer_follows_it(fw, model):
+    bit = 5 * (639 + 1)
+    cmds = [("w", PRERLO, 639 & 0xFF), ("w", PRERHI, 639 >> 8), ("w", CTR, 0x80),
+            ("w", TXR_RXR, 0x22 << 1), ("w", CR_SR, STA | WR),       # absent slave: NACK
+            ("w", CR_SR, STO), ("t", (10 + 1) * bit - 1), ("r", CR_SR), ("t", 1), ("r", CR_SR)]
+    seen, _ = _scripted(fw, cmds, bus_time=True)
+    assert seen == [0x02, 0x00]                 # STOP alone: no IF, RxACK cleared
+
+
+def test_firmware_sees_a_sample_read_take_its_bus_time(fw, monkeypatch):
+    """vibration on the HiFive1 reads each sample with i2c_read(0x53, 0x32, buf, 6) at 100 kHz
+    (prescale 639): START + address, register, repeated START + address, 6 bytes, STOP =
+    10 + 9 + 10 + 6 * 9 + 1 = 84 SCL periods of 5 * 640 cycles. Consecutive reads in the drain
+    loop start that far apart plus the loop's own instructions (and, now and then, a timer
+    interrupt or an instruction-cache miss)."""
+    monkeypatch.setattr(Fe310I2c, "NATIVE", True)
+    fw("hifive1", "vibration")
+    starts = []
+
+    def prepare(eng):
+        assert eng.watch_function("i2c_read", lambda i, c, args: starts.append((c, args[1])))
+    r = run_scenario(ROOT / "scenarios/vibration_healthy_hifive1.yaml", max_time_s=0.3, prepare=prepare)
+    assert r.error is None
+    gaps = [b[0] - a[0] for a, b in zip(starts, starts[1:]) if a[1] == b[1] == 0x32]
+    assert len(gaps) > 100
+    bus = 84 * 5 * 640
+    assert min(gaps) > bus and sorted(gaps)[len(gaps) // 2] < bus + 1000, (min(gaps), max(gaps), bus)
+
+
+def test_interrupt_driven_reads_with_bus_time_skip_exactly(fw, monkeypatch):
+    """accel_irq with bus time: the handler polls TIP inside an interrupt, with the ADXL345's
+    next sample event pending; skipping identical polls changes nothing."""
+    elf = fw("hifive1", "accel_irq")
+    out = {}
+    monkeypatch.setattr(Fe310I2c, "NATIVE", True)
+    for skip in (True, False):
+        monkeypatch.setattr(Fe310I2c, "SKIP_POLLS", skip)
+        with api.open_board("hifive1", elf) as eng:
+            t = np.arange(0, 1.0, 1 / 1000)
+            eng.attach_stream("accel", "accel", np.stack([np.sin(40 * t), 0 * t, 1 + 0 * t], 1), 1000)
+            r = api.run_engine(eng, max_time_s=1.0)
+            out[skip] = (r.exit_reason, r.instructions, r.cycles, r.uart, eng.sensor_report())
+    assert out[True] == out[False]
+    assert out[True][0] == "exit" and "64 samples" in out[True][3]

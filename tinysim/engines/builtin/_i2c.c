@@ -19,6 +19,16 @@
  * Bus time (TIMED): a command keeps SR.TIP set until the transfer would end on the wire:
  * SCL = clock / (5 * (prescale + 1)) (OpenCores I2C spec), a byte and its ACK 9 SCL periods,
  * START and STOP one more each. RxACK and IF are reported once the transfer has ended.
+ *
+ * Polling TIP: a byte at 100 kHz is ~29,000 cycles at 320 MHz, thousands of iterations of
+ * `while (SR & TIP);`. When the block reading SR is a loop that only reads SR and computes
+ * from it (Python checks the code once per block: K_CLASSIFY) and two iterations in a row
+ * moved every counter by the same amounts, the iterations still to come until TIP clears are
+ * identical: the read adds their counts (instructions, cycles, blocks, the block's profile,
+ * the predictor's and cache's counters) at once and answers as the last of them would. It
+ * never passes the hook's deadline (the next event or stop), so events and interrupts happen
+ * where they would have. Not while single-stepping (the engine counts that instruction
+ * itself: the deadline is then INT64_MAX) or while a call profile is recorded (SKIP off).
  */
 #include <Python.h>
 #include <stdint.h>
@@ -44,14 +54,23 @@ enum {
     I_SPILLED,         /* Python holds written bytes of this transaction (the log overflowed) */
     I_P_READS, I_P_ADDR, I_P_AT,     /* pending reads: count, slave, cycle of the last */
     I_P_WLEN, I_P_WADDR, I_P_WBYTE,  /* pending write: length (0/1), slave, the byte */
-    I_REGS0 = 32,      /* one word per 32-bit register of the page (PRERlo/hi, CTR, others) */
+    I_SKIP,            /* 1: poll loops may be skipped ahead */
+    I_DEADLINE, I_LAST_ADDR, I_LAST_SIZE,       /* addresses of the block hook's header words */
+    I_NCTR,            /* counters a skipped iteration moves: their addresses at I_CTR0.. */
+    I_PL_ADDR, I_PL_SIZE, I_PL_DONE, I_PL_DELTA_OK,   /* the last TIP read: block, transfer */
+    I_CTR0 = 64, I_MAX_CTR = 16,
+    I_PL_VAL0 = I_CTR0 + I_MAX_CTR,                   /* counters at the last TIP read */
+    I_PL_D0 = I_PL_VAL0 + I_MAX_CTR + 2,              /* their deltas over the last iteration */
+    I_CLS_ADDR = I_PL_D0 + I_MAX_CTR + 2, I_CLS_SIZE,  /* the block K_CLASSIFY asks about */
+    I_POLL0 = 128, I_POLL_N = 64,  /* blocks classified: (addr, size, acc_i address or 0) */
+    I_REGS0 = I_POLL0 + 3 * I_POLL_N,   /* one word per 32-bit register of the page */
     I_NREGS = 1024,
     I_WLOG0 = I_REGS0 + I_NREGS, I_WLOG_N = 64,
     I_RBUF0 = I_WLOG0 + I_WLOG_N, I_RBUF_N = 64,
     I_SIZE = I_RBUF0 + I_RBUF_N
 };
 /* Python callback kinds. */
-enum { K_FILL = 1, K_END = 2, K_SPILL = 3, K_FLUSH = 4 };
+enum { K_FILL = 1, K_END = 2, K_SPILL = 3, K_FLUSH = 4, K_CLASSIFY = 5 };
 enum { PRERLO = 0x00, PRERHI = 0x04, CTR = 0x08, TXR_RXR = 0x0C, CR_SR = 0x10 };
 enum { CR_STA = 0x80, CR_STO = 0x40, CR_RD = 0x20, CR_WR = 0x10 };
 enum { SR_RXACK = 0x80, SR_TIP = 0x02, SR_IF = 0x01 };
@@ -61,6 +80,68 @@ static inline int64_t now(int64_t *s) { return *(int64_t *)(intptr_t)s[I_CYCLES]
 static inline void call(void *uc, int64_t *s, uint64_t kind)
 {
     ((call_fn)(intptr_t)s[I_CALL])(uc, kind, 0, NULL);
+}
+
+#define W(a) (*(int64_t *)(intptr_t)(a))
+
+/* The block reading SR is a pure poll loop: the address of its profile accumulator (icount;
+ * cycles follow), 0 if not. */
+static int64_t poll_verdict(void *uc, int64_t *s, int64_t addr, int64_t size)
+{
+    int64_t *e = s + I_POLL0 + 3 * (((addr >> 1) ^ (addr >> 7)) & (I_POLL_N - 1));
+    if (e[0] != addr || e[1] != size) {
+        s[I_CLS_ADDR] = addr;
+        s[I_CLS_SIZE] = size;
+        e[0] = addr; e[1] = size; e[2] = 0;
+        call(uc, s, K_CLASSIFY);               /* sets e[2] */
+    }
+    return e[2];
+}
+
+/* SR read with TIP set at cycle t: skip the poll loop's remaining identical iterations.
+ * Counters: I_CTR0.. (0: instructions, 1: cycles, then the others), then the block's two
+ * profile accumulators. */
+static void skip_polls(void *uc, int64_t *s, int64_t t)
+{
+    const int64_t addr = W(s[I_LAST_ADDR]), size = W(s[I_LAST_SIZE]), deadline = W(s[I_DEADLINE]);
+    const int64_t n = s[I_NCTR];
+    int64_t d[I_MAX_CTR + 2], v[I_MAX_CTR + 2], same, acc, k, kmax, dc;
+
+    if (deadline == INT64_MAX || n < 2 || n > I_MAX_CTR) {
+        s[I_PL_ADDR] = -1;
+        return;
+    }
+    acc = poll_verdict(uc, s, addr, size);
+    same = acc && addr == s[I_PL_ADDR] && size == s[I_PL_SIZE] && s[I_DONE_AT] == s[I_PL_DONE];
+    for (int64_t i = 0; i < n + 2; i++) {
+        v[i] = i < n ? W(s[I_CTR0 + i]) : acc ? W(acc + 8 * (i - n)) : 0;
+        d[i] = v[i] - s[I_PL_VAL0 + i];
+    }
+    if (same && s[I_PL_DELTA_OK]) {
+        for (int64_t i = 0; i < n + 2; i++)
+            same &= d[i] == s[I_PL_D0 + i];
+        dc = d[1];
+        if (same && dc > 0 && deadline > t) {
+            k = (s[I_DONE_AT] - t + dc - 1) / dc;          /* iterations until TIP reads clear */
+            kmax = (deadline - t + dc - 1) / dc;           /* ... that start before the deadline */
+            if (k > kmax)
+                k = kmax;
+            for (int64_t i = 0; i < n; i++)
+                W(s[I_CTR0 + i]) += k * d[i];
+            W(acc) += k * d[n];
+            W(acc + 8) += k * d[n + 1];
+            for (int64_t i = 0; i < n + 2; i++)
+                v[i] += k * d[i];
+        }
+    }
+    for (int64_t i = 0; i < n + 2; i++) {
+        s[I_PL_VAL0 + i] = v[i];
+        s[I_PL_D0 + i] = d[i];
+    }
+    s[I_PL_DELTA_OK] = acc && addr == s[I_PL_ADDR] && size == s[I_PL_SIZE] && s[I_DONE_AT] == s[I_PL_DONE];
+    s[I_PL_ADDR] = addr;
+    s[I_PL_SIZE] = size;
+    s[I_PL_DONE] = s[I_DONE_AT];
 }
 
 static uint64_t i2c_read(void *uc, uint64_t off, unsigned size, void *user)
@@ -73,6 +154,8 @@ static uint64_t i2c_read(void *uc, uint64_t off, unsigned size, void *user)
     if (off == TXR_RXR)
         v = (uint64_t)s[I_RXR];
     else if (off == CR_SR) {
+        if (s[I_TIMED] && s[I_SKIP] && now(s) < s[I_DONE_AT])
+            skip_polls(uc, s, now(s));
         if (s[I_TIMED] && now(s) < s[I_DONE_AT])
             v = (uint64_t)(s[I_SR] | SR_TIP);
         else
@@ -186,8 +269,10 @@ static void i2c_write(void *uc, uint64_t off, unsigned size, uint64_t value, voi
 
 static PyObject *addresses(PyObject *self, PyObject *unused)
 {
-    return Py_BuildValue("{s:K,s:K,s:n}", "read", (unsigned long long)(uintptr_t)&i2c_read,
-                         "write", (unsigned long long)(uintptr_t)&i2c_write, "size", (Py_ssize_t)I_SIZE);
+    return Py_BuildValue("{s:K,s:K,s:n,s:n,s:n,s:n}", "read", (unsigned long long)(uintptr_t)&i2c_read,
+                         "write", (unsigned long long)(uintptr_t)&i2c_write, "size", (Py_ssize_t)I_SIZE,
+                         "cls_addr", (Py_ssize_t)I_CLS_ADDR, "poll0", (Py_ssize_t)I_POLL0,
+                         "last_fixed", (Py_ssize_t)I_PL_DELTA_OK);
 }
 
 static PyMethodDef methods[] = {

@@ -306,23 +306,31 @@ class Fe310I2c(BusMaster, Peripheral):
     bytes read (``i2c_read(n, at=cycle of the last byte)``) or the bytes written. ``NATIVE =
     False`` selects the per-byte Python model (the reference the native path must match).
 
-    Bus time: with ``options: {bus_time: false}`` transfers complete at once (TIP never stays
-    set); by default a command keeps SR.TIP set until it would end on the wire at the
-    programmed prescaler (see ``_i2c.c``)."""
+    Bus time: a command keeps SR.TIP set until it would end on the wire at the programmed
+    prescaler, SCL = clock / (5 * (prescale + 1)) with the FE310's tlclk = core clock; a byte
+    and its ACK take 9 SCL periods, START and STOP one more each (OpenCores I2C spec).
+    ``options: {bus_time: false}`` completes transfers at once. A loop polling TIP runs its
+    iterations natively; identical ones are counted at once (``_i2c.c``, ``SKIP_POLLS``)."""
     model = "fe310.i2c"
     NATIVE = True
-    BUS_TIME = False                 # default of options.bus_time
+    BUS_TIME = True                  # default of options.bus_time
+    SKIP_POLLS = True                # skip identical TIP-poll iterations (see _i2c.c)
     PRERLO, PRERHI, CTR, TXR_RXR, CR_SR = 0x00, 0x04, 0x08, 0x0C, 0x10
     # State words (mirrored in _i2c.c).
     (I_CYCLES, I_CALL, I_CTR, I_TXR, I_RXR, I_SR, I_STARTED, I_ADDR, I_READING, I_NW, I_SERVED,
      I_AVAIL, I_VALID_UNTIL, I_LAST_READ, I_TIMED, I_DONE_AT, I_SR_DONE, I_PRESENT0,
      I_PRESENT1, I_AHEAD, I_SPILLED, I_P_READS, I_P_ADDR, I_P_AT, I_P_WLEN, I_P_WADDR,
-     I_P_WBYTE) = range(27)
-    I_REGS0, I_NREGS = 32, 1024
+     I_P_WBYTE, I_SKIP, I_DEADLINE, I_LAST_ADDR, I_LAST_SIZE, I_NCTR, I_PL_ADDR, I_PL_SIZE,
+     I_PL_DONE, I_PL_DELTA_OK) = range(36)
+    I_CTR0, I_MAX_CTR = 64, 16
+    I_CLS_ADDR = I_CTR0 + 3 * I_MAX_CTR + 4
+    I_CLS_SIZE = I_CLS_ADDR + 1
+    I_POLL0, I_POLL_N = 128, 64
+    I_REGS0, I_NREGS = I_POLL0 + 3 * I_POLL_N, 1024
     I_WLOG0, I_WLOG_N = I_REGS0 + I_NREGS, 64
     I_RBUF0, I_RBUF_N = I_WLOG0 + I_WLOG_N, 64
     I_RBUF_N_PEEK = 8                # a peek covers a 6-byte sample read; longer reads refill
-    K_FILL, K_END, K_SPILL, K_FLUSH = 1, 2, 3, 4
+    K_FILL, K_END, K_SPILL, K_FLUSH, K_CLASSIFY = 1, 2, 3, 4, 5
     _SHARED = Peripheral._SHARED + ("_s", "_w", "_keep")
 
     def __init__(self, machine, spec):
@@ -354,12 +362,28 @@ class Fe310I2c(BusMaster, Peripheral):
         from .. import _i2c
         from .. import _native as N
         addrs = _i2c.addresses()
+        assert (addrs["size"], addrs["cls_addr"], addrs["poll0"], addrs["last_fixed"]) == (
+            self.I_RBUF0 + self.I_RBUF_N, self.I_CLS_ADDR, self.I_POLL0, self.I_PL_DELTA_OK), \
+            "_i2c.c and Fe310I2c disagree on the state layout"
         s = np.zeros(addrs["size"], dtype=np.int64)
         cb = uccallback(uc, MMIO_READ_CFUNC)(self._native_call)
-        s[self.I_CYCLES] = self.m.counter.buf.ctypes.data + 8 * N.CYCLES
+        c = self.m.counter
+        hdr = c.buf.ctypes.data
+        s[self.I_CYCLES] = hdr + 8 * N.CYCLES
+        s[self.I_DEADLINE], s[self.I_LAST_ADDR], s[self.I_LAST_SIZE] = \
+            (hdr + 8 * i for i in (N.DEADLINE, N.LAST_ADDR, N.LAST_SIZE))
+        # What one iteration of a skipped poll loop moves: instructions and cycles first.
+        ts = hdr + 8 * int(c.hdr[N.TSTATE])
+        counters = [hdr + 8 * N.INSNS, hdr + 8 * N.CYCLES, hdr + 8 * N.BLOCKS,
+                    ts + 8 * N.T_BRANCHES, ts + 8 * N.T_MISSES]
+        if hasattr(N, "T_CACHE0"):
+            counters += [ts + 8 * (N.T_CACHE0 + N.C_HITS), ts + 8 * (N.T_CACHE0 + N.C_MISSES)]
+        s[self.I_NCTR] = len(counters)
+        s[self.I_CTR0:self.I_CTR0 + len(counters)] = counters
         s[self.I_CALL] = ctypes.cast(cb, ctypes.c_void_p).value
         s[self.I_ADDR] = -1
         s[self.I_TIMED] = int(self.timed)
+        s[self.I_PL_ADDR] = -1
         for a in self.devices:
             s[self.I_PRESENT0 + (a >> 6)] |= 1 << (a & 63)
         err = uclib.uc_mmio_map(uc._uch, base, size, ctypes.c_void_p(addrs["read"]),
@@ -399,6 +423,11 @@ class Fe310I2c(BusMaster, Peripheral):
             self.spill += bytes(w[self.I_WLOG0 + i] for i in range(w[self.I_NW]))
             w[self.I_NW] = 0
             return 0
+        if kind == self.K_CLASSIFY:
+            self._classify()
+            return 0
+        # Poll loops are skipped unless a call profile is recorded (its hook sees every block).
+        w[self.I_SKIP] = self.SKIP_POLLS and self.m.profiler is None
         self.sync()
         if kind == self.K_FILL:
             dev = self.devices[w[self.I_ADDR]]
@@ -421,6 +450,68 @@ class Fe310I2c(BusMaster, Peripheral):
             w[self.I_NW] = 0
             self.devices[w[self.I_ADDR]].i2c_write(data)
         return 0
+
+    # RV32 instructions a poll loop may hold besides its one load and its closing branch.
+    _PURE = frozenset("""lui auipc addi slti sltiu xori ori andi slli srli srai add sub sll slt sltu xor
+        srl sra or and c.li c.lui c.addi c.andi c.slli c.srli c.srai c.mv c.add c.sub c.xor c.or
+        c.and mv li not neg seqz snez sltz sgtz nop c.nop""".split())
+    _LOADS = frozenset("lw lh lhu lb lbu c.lw".split())
+    _BRANCHES = frozenset("""beq bne blt bge bltu bgeu c.beqz c.bnez beqz bnez blez bgez bltz bgtz
+        bgt ble bgtu bleu""".split())
+
+    def _classify(self) -> None:
+        """Is the block at I_CLS_ADDR a loop that polls SR and nothing else? One load, ALU work
+        on registers, a conditional branch back to its start, and no register read before the
+        block writes it (so every iteration computes the same values). Its verdict: the
+        address of its profile accumulators, 0 for no."""
+        w = self._w
+        addr, size = w[self.I_CLS_ADDR], w[self.I_CLS_SIZE]
+        e = self.I_POLL0 + 3 * (((addr >> 1) ^ (addr >> 7)) & (self.I_POLL_N - 1))
+        w[e + 2] = 0
+        c = self.m.counter
+        slot = c.slot(addr)
+        if slot < 0 or not self._is_poll_loop(addr, size):
+            return
+        # acc_i and acc_c are adjacent fields of the slot's record (_native.BlockCounter)
+        assert c.acc_c.ctypes.data - c.acc_i.ctypes.data == 8
+        w[e + 2] = c.acc_i.ctypes.data + slot * c.acc_i.strides[0]
+
+    def _is_poll_loop(self, addr: int, size: int) -> bool:
+        if self.m.platform.arch != "riscv":
+            return False
+        try:
+            import capstone as cs
+            md = cs.Cs(cs.CS_ARCH_RISCV, cs.CS_MODE_RISCV32 | cs.CS_MODE_RISCVC)
+            md.detail = True
+            insns = list(md.disasm(self.m.read(addr, size), addr))
+        except Exception:                 # anything undecodable is simply not skipped
+            return False
+        if not insns or sum(i.size for i in insns) != size:
+            return False
+        *body, last = insns
+        if last.mnemonic not in self._BRANCHES or last.address + last.operands[-1].imm != addr:
+            return False
+        loads = [i for i in body if i.mnemonic in self._LOADS]
+        if len(loads) != 1 or any(i.mnemonic not in self._PURE | self._LOADS for i in body):
+            return False
+        # Capstone has no register access lists for RISC-V: the first register of an ALU op or
+        # load is its destination, the others are read; the two-operand compressed forms also
+        # read their destination; branches only read.
+        def access(i):
+            regs = [o.reg for o in i.operands if o.type == cs.CS_OP_REG]
+            if i.mnemonic in self._BRANCHES:
+                return regs, []
+            reads_rd = i.mnemonic.startswith("c.") and i.mnemonic not in ("c.li", "c.lui", "c.mv", "c.lw")
+            return (regs if reads_rd else regs[1:]), regs[:1]
+        zero = cs.riscv.RISCV_REG_ZERO
+        written = {r for i in insns for r in access(i)[1]} - {zero}
+        seen: set[int] = set()
+        for i in insns:
+            read, write = access(i)
+            if any(r in written and r not in seen for r in read):
+                return False
+            seen.update(write)
+        return True
 
     def get_state(self):
         st = super().get_state()

@@ -288,3 +288,23 @@ def test_interrupt_driven_reads_with_bus_time_skip_exactly(fw, monkeypatch):
             out[skip] = (r.exit_reason, r.instructions, r.cycles, r.uart, eng.sensor_report())
     assert out[True] == out[False]
     assert out[True][0] == "exit" and "64 samples" in out[True][3]
+
+
+@pytest.mark.parametrize("filled,want_y0", [
+    (5, (-16 * 1) & 0xFF),          # FIFO not full: the new sample queues behind the one read
+    (33, (-16 * 3) & 0xFF),         # full (stream mode): the new sample drops the one read
+])
+def test_fifo_entry_read_while_samples_arrive(fw, model, filled, want_y0):
+    """Stream mode at 3200 Hz: DATAX1 of the oldest FIFO entry, one sample period, DATAY0.
+    Sample k holds x = (k + 1) / 16 g, y = -(k + 1) / 16 g (FULL_RES: 16 (k + 1) counts)."""
+    period = 320_000_000 // 3200
+    data = np.array([[(k + 1) / 16, -(k + 1) / 16, 1.0] for k in range(64)])
+    cmds = [("w", PRERLO, 0), ("w", CTR, 0x80)] + _reg_write(0x31, 0x08) + _reg_write(0x2C, 0x0F) + \
+        _reg_write(0x38, 0x80) + _reg_write(0x2D, 0x08) + [("t", filled * period + period // 2)] + [
+        ("w", TXR_RXR, ADXL << 1), ("w", CR_SR, STA | WR), ("w", TXR_RXR, 0x33), ("w", CR_SR, WR),
+        ("w", TXR_RXR, ADXL << 1 | 1), ("w", CR_SR, STA | WR),
+        ("w", CR_SR, RD), ("r", TXR_RXR), ("t", period), ("w", CR_SR, RD | NACK | STO), ("r", TXR_RXR)]
+    seen, st = _scripted(fw, cmds, stream=(data, 3200.0), bus_time=False)
+    oldest = filled - 32 if filled > 32 else 0            # sample index at the FIFO's head
+    assert seen == [(16 * (oldest + 1)) >> 8, want_y0]
+    assert st["lost"] == max(0, filled + 1 - 32)

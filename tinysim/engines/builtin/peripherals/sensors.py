@@ -419,16 +419,22 @@ class Adxl345(I2cDevice):
         return out
 
     def i2c_peek(self, n: int) -> tuple[bytes, int]:
-        """The next ``n`` bytes a read would return now, without their side effects, and the
-        cycle until which they hold (the next sample changes them)."""
+        """The next bytes (up to ``n``) a read would return now, without their side effects,
+        and the cycle until which they hold."""
         self._update()
-        return self._read(n, False), self._next_sample_cycle()
+        if self._mode() and self.fifo and 0x32 <= self.ptr <= 0x37:
+            # The oldest FIFO entry's data: new samples queue behind it, so it holds until one
+            # arrives at a full FIFO (stream mode then drops the oldest). Up to DATAZ1 only.
+            return self._read(min(n, 0x38 - self.ptr), False), \
+                self._sample_cycle(self.FIFO_DEPTH - len(self.fifo) + 1)
+        return self._read(n, False), self._sample_cycle(1)
 
-    def _next_sample_cycle(self) -> int:
+    def _sample_cycle(self, m: int) -> int:
+        """The cycle at which the ``m``-th sample from now is produced."""
         f, clock = self.accel, self.m.clock_hz
         if f.odr <= 0:
             return 1 << 62
-        k = f.produced(self.m.cycles, clock) + 1
+        k = f.produced(self.m.cycles, clock) + m
         key = (k, f.t0, f.odr)
         if self._next_cache[0] == key:
             return self._next_cache[1]

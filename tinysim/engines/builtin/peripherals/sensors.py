@@ -7,6 +7,8 @@ firmware enabled the sensor, so nothing runs while the firmware does not look.
 """
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 SENSORS: dict[str, type["I2cDevice"]] = {}
@@ -371,8 +373,9 @@ class Adxl345(I2cDevice):
         cached = self._raw
         if cached is not None and cached[0] is s and cached[1] == fmt:
             return cached[2]
-        limit = 4096 if fmt & 0x08 else 512
-        raw = np.clip(np.round(s * self._lsb_per_g()), -limit, limit - 1).astype("<i2").tobytes()
+        limit, lsb = (4096 if fmt & 0x08 else 512), self._lsb_per_g()
+        # as np.clip(np.round(s * lsb)) would: the same float64 product, ties to even
+        raw = struct.pack("<3h", *(round(max(-limit, min(limit - 1, float(v) * lsb))) for v in s[:3]))
         self._raw = (s, fmt, raw)
         return raw
 

@@ -297,8 +297,8 @@ class Fe310Gpio(Peripheral):
 
 
 class Fe310I2c(BusMaster, Peripheral):
-    """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20); devices as
-    for the nRF52840 TWIM.
+    """FE310 I2C0: the OpenCores I2C master interface (FE310-G002 manual ch. 20). Transfers
+    take their time on the bus (SR.TIP); devices as for the nRF52840 TWIM.
 
     The byte protocol runs natively (``_i2c.c``: both MMIO callbacks of the page); the slave
     models run once per transaction: a read-ahead of the bytes the slave would return (its

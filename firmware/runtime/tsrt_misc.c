@@ -518,9 +518,11 @@ int tsrt_prepare_strided_slice(tsrt_ctx *c, tsrt_op *op, int op_index) {
 
   /* run-time parameters, padded to 5-D (StridedSlicePadIndices) */
   pad = 5 - dims;
-  begin_mask = (begin_mask << pad) | ((1 << pad) - 1);
-  end_mask = (end_mask << pad) | ((1 << pad) - 1);
-  shrink_mask <<= pad;
+  /* bits above the input's rank select no axis; dropping them first keeps
+   * the shift in range whatever the file holds */
+  begin_mask = ((begin_mask & ((1 << dims) - 1)) << pad) | ((1 << pad) - 1);
+  end_mask = ((end_mask & ((1 << dims) - 1)) << pad) | ((1 << pad) - 1);
+  shrink_mask = (shrink_mask & ((1 << dims) - 1)) << pad;
   for (i = 0; i < 5; i++) {
     const int k = i - pad;
     const int32_t axis_size = k >= 0 ? in->dims[k] : 1;

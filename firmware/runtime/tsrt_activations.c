@@ -205,6 +205,12 @@ static int prepare_sigmoid_like(tsrt_ctx *c, tsrt_op *op, int op_index,
     if (!is_tanh)
       TSRT_REQUIRE(out->zero_point == -128, TSRT_ERR_INVALID,
                    "int8 output zero point must be -128");
+    /* TFLM's CalculateInputRadius shifts by e: only scales from 2^-28 to
+     * 2^35 keep it in 0..62 (a corrupt file holds 0, Inf or 1e-40) */
+    if (!(real > 0.0 && real < 1.0e300) || e < 0 || e > 62) {
+      c->bad_scales = 1;
+      return TSRT_OK;
+    }
     d->in_zp = in->zero_point;
     d->shift = e;
     d->mult = (int32_t)(uint32_t)(int64_t)tsrt_round(q * 2147483648.0);
@@ -227,7 +233,10 @@ static int prepare_sigmoid_like(tsrt_ctx *c, tsrt_op *op, int op_index,
         d->shift++;
         mult = mult * 2.0;
       }
-      d->mult = (int32_t)mult;
+      /* in range, the loop leaves 16384..32767: the kernel's x * mult fits
+       * 32 bits and 0 keeps meaning "power of two" */
+      c->bad_scales |= !(mult >= 16383.5 && mult <= 32767.0);
+      d->mult = (int32_t)(mult >= 16383.5 && mult <= 32767.0 ? mult : 1);
     }
     TSRT_REQUIRE(tsrt_checked_log2(out->scale, &ol2) && ol2 == -15,
                  TSRT_ERR_INVALID, "int16 output scale must be 2^-15");

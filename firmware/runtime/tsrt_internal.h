@@ -147,6 +147,12 @@ static inline int32_t tsrt_shl32(int32_t x, int s) {
   return (int32_t)((uint32_t)x << s);
 }
 
+/* Two's-complement int32 addition: a bias near INT32_MAX wraps as TFLM's
+ * compiled kernels do on the target, without C's signed-overflow UB. */
+static inline int32_t tsrt_add_wrap(int32_t a, int32_t b) {
+  return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 /* TFLM MultiplyByQuantizedMultiplier (double rounding, int32 input). */
 static inline int32_t tsrt_mbqm(int32_t x, int32_t qm, int shift) {
   const int left = shift > 0 ? shift : 0;

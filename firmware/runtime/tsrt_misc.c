@@ -111,11 +111,14 @@ int tsrt_eval_quantize(tsrt_model *m, tsrt_op *op) {
     for (i = 0; i < n; i++) {
       /* TFLM AffineQuantize: TfLiteRound(val / scale) + zero_point */
       const float r = tsrt_roundf(x[i] / d->scale);
-      const int32_t q =
-          (r >= 2147483647.0f ? INT32_MAX
-                              : r <= -2147483648.0f ? INT32_MIN : (int32_t)r) +
+      /* summed in 64 bits: a value far out of range plus the zero point
+       * clamps instead of overflowing */
+      const int64_t q =
+          (int64_t)(r >= 2147483647.0f ? INT32_MAX
+                    : r <= -2147483648.0f ? INT32_MIN : (int32_t)r) +
           d->out_zp;
-      store_int(out->data, out->type, (size_t)i, tsrt_clamp(q, lo, hi));
+      store_int(out->data, out->type, (size_t)i,
+                (int32_t)(q < lo ? lo : q > hi ? hi : q));
     }
     return TSRT_OK;
   }
@@ -518,9 +521,11 @@ int tsrt_prepare_strided_slice(tsrt_ctx *c, tsrt_op *op, int op_index) {
 
   /* run-time parameters, padded to 5-D (StridedSlicePadIndices) */
   pad = 5 - dims;
-  begin_mask = (begin_mask << pad) | ((1 << pad) - 1);
-  end_mask = (end_mask << pad) | ((1 << pad) - 1);
-  shrink_mask <<= pad;
+  /* bits above the input's rank select no axis; dropping them first keeps
+   * the shift in range whatever the file holds */
+  begin_mask = ((begin_mask & ((1 << dims) - 1)) << pad) | ((1 << pad) - 1);
+  end_mask = ((end_mask & ((1 << dims) - 1)) << pad) | ((1 << pad) - 1);
+  shrink_mask = (shrink_mask & ((1 << dims) - 1)) << pad;
   for (i = 0; i < 5; i++) {
     const int k = i - pad;
     const int32_t axis_size = k >= 0 ? in->dims[k] : 1;

@@ -20,6 +20,19 @@ static int32_t padding_for(int32_t stride, int32_t dil, int32_t in,
   return total / 2;
 }
 
+/* Strides and dilations positive, and small enough that the window size
+ * (filt - 1) * dil + 1 and the padding arithmetic stay within int32 (a
+ * corrupt file holds any 32-bit value; real models a few units). */
+static int window_ok(const nn_data *d, const tsrt_tensor *in, int32_t f_h,
+                     int32_t f_w) {
+  const int64_t lim = (int64_t)1 << 30;
+  return d->stride_w > 0 && d->stride_h > 0 && d->dil_w > 0 &&
+         d->dil_h > 0 && f_h > 0 && f_w > 0 && d->stride_w <= lim &&
+         d->stride_h <= lim && in->dims[1] <= lim && in->dims[2] <= lim &&
+         (int64_t)(f_h - 1) * d->dil_h + 1 <= lim &&
+         (int64_t)(f_w - 1) * d->dil_w + 1 <= lim;
+}
+
 static void compute_padding(nn_data *d, int padding, int32_t in_h,
                             int32_t in_w, int32_t f_h, int32_t f_w) {
   const int32_t oh = out_size(padding, in_h, f_h, d->stride_h, d->dil_h);
@@ -97,9 +110,8 @@ int tsrt_prepare_conv(tsrt_ctx *c, tsrt_op *op, int op_index) {
   act = tsrt_opt_int(c, op, 3, 1, 1, 0);
   d->dil_w = tsrt_opt_int(c, op, 4, 4, 1, 1);
   d->dil_h = tsrt_opt_int(c, op, 5, 4, 1, 1);
-  TSRT_REQUIRE(d->stride_w > 0 && d->stride_h > 0 && d->dil_w > 0 &&
-                   d->dil_h > 0,
-               TSRT_ERR_INVALID, "strides and dilations must be positive");
+  TSRT_REQUIRE(window_ok(d, in, f->dims[1], f->dims[2]), TSRT_ERR_INVALID,
+               "strides and dilations must be positive and in range");
   compute_padding(d, padding, in->dims[1], in->dims[2], f->dims[1],
                   f->dims[2]);
   if (in->type == TSRT_FLOAT32) {
@@ -174,7 +186,7 @@ int tsrt_eval_conv(tsrt_model *m, tsrt_op *op) {
                   acc += (int32_t)frow[ic] * ((int32_t)irow[ic] + in_off);
               }
             }
-            if (b) acc += ((const int32_t *)b->data)[oc];
+            if (b) acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
             acc = tsrt_mbqm(acc, d->mult[oc], d->shift[oc]);
             acc += d->out_zp;
             ((int8_t *)out->data)[oidx] =
@@ -202,7 +214,7 @@ int tsrt_eval_conv(tsrt_model *m, tsrt_op *op) {
               if (b->type == TSRT_INT64)
                 acc += ((const int64_t *)b->data)[oc];
               else
-                acc += ((const int32_t *)b->data)[oc];
+                acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
             }
             r = tsrt_mbqm64(acc, d->mult[oc], d->shift[oc]);
             ((int16_t *)out->data)[oidx] =
@@ -246,13 +258,13 @@ int tsrt_prepare_dwconv(tsrt_ctx *c, tsrt_op *op, int op_index) {
   act = tsrt_opt_int(c, op, 4, 1, 1, 0);
   d->dil_w = tsrt_opt_int(c, op, 5, 4, 1, 1);
   d->dil_h = tsrt_opt_int(c, op, 6, 4, 1, 1);
-  TSRT_REQUIRE(d->stride_w > 0 && d->stride_h > 0 && d->dil_w > 0 &&
-                   d->dil_h > 0,
-               TSRT_ERR_INVALID, "strides and dilations must be positive");
+  TSRT_REQUIRE(window_ok(d, in, f->dims[1], f->dims[2]), TSRT_ERR_INVALID,
+               "strides and dilations must be positive and in range");
   TSRT_REQUIRE(out->dims[0] == in->dims[0], TSRT_ERR_INVALID,
                "input and output batch differ");
   TSRT_REQUIRE(d->depth_multiplier > 0 &&
-                   out->dims[3] == in->dims[3] * d->depth_multiplier &&
+                   (int64_t)out->dims[3] ==
+                       (int64_t)in->dims[3] * d->depth_multiplier &&
                    f->dims[3] == out->dims[3],
                TSRT_ERR_INVALID, "depth multiplier / channels mismatch");
   if (b) {
@@ -337,7 +349,7 @@ int tsrt_eval_dwconv(tsrt_model *m, tsrt_op *op) {
                           in_off);
                 }
               }
-              if (b) acc += ((const int32_t *)b->data)[oc];
+              if (b) acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
               acc = tsrt_mbqm(acc, d->mult[oc], d->shift[oc]);
               acc += d->out_zp;
               ((int8_t *)out->data)[oidx] =
@@ -363,7 +375,7 @@ int tsrt_eval_dwconv(tsrt_model *m, tsrt_op *op) {
                 if (b->type == TSRT_INT64)
                   acc += ((const int64_t *)b->data)[oc];
                 else
-                  acc += ((const int32_t *)b->data)[oc];
+                  acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
               }
               r = tsrt_mbqm64(acc, d->mult[oc], d->shift[oc]);
               ((int16_t *)out->data)[oidx] =
@@ -485,7 +497,7 @@ int tsrt_eval_fc(tsrt_model *m, tsrt_op *op) {
         int32_t acc = 0;
         for (k = 0; k < accum; k++)
           acc += ((int32_t)wp[k] + f_off) * ((int32_t)ip[k] + in_off);
-        if (b) acc += ((const int32_t *)b->data)[oc];
+        if (b) acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
         if (d->per_channel)
           acc = tsrt_mbqm(acc, d->mult[oc], d->shift[oc]);
         else
@@ -505,7 +517,7 @@ int tsrt_eval_fc(tsrt_model *m, tsrt_op *op) {
           if (b->type == TSRT_INT64)
             acc += ((const int64_t *)b->data)[oc];
           else
-            acc += ((const int32_t *)b->data)[oc];
+            acc = tsrt_add_wrap(acc, ((const int32_t *)b->data)[oc]);
         }
         r = tsrt_mbqm64(acc, d->out_mult, d->out_shift);
         r += d->out_zp;
@@ -543,9 +555,8 @@ static int prepare_pool(tsrt_ctx *c, tsrt_op *op, int op_index) {
   d->filter_h = tsrt_opt_int(c, op, 4, 4, 1, 0);
   act = tsrt_opt_int(c, op, 5, 1, 1, 0);
   d->dil_w = d->dil_h = 1;
-  TSRT_REQUIRE(d->stride_w > 0 && d->stride_h > 0 && d->filter_w > 0 &&
-                   d->filter_h > 0,
-               TSRT_ERR_INVALID, "strides and filter size must be positive");
+  TSRT_REQUIRE(window_ok(d, in, d->filter_h, d->filter_w), TSRT_ERR_INVALID,
+               "strides and filter size must be positive and in range");
   compute_padding(d, padding, in->dims[1], in->dims[2], d->filter_h,
                   d->filter_w);
   if (in->type == TSRT_FLOAT32) {

@@ -64,7 +64,7 @@ static inline int8_t requant(int32_t acc, int32_t qm, int32_t shift,
 }
 
 static inline int8_t outc(const outq *q, int32_t acc, int32_t c) {
-  if (q->bias) acc += q->bias[c];
+  if (q->bias) acc = tsrt_add_wrap(acc, q->bias[c]);
   return requant(acc, q->mult[c], q->shift[c], q->zp, q->lo, q->hi);
 }
 

@@ -196,7 +196,7 @@ int tsrt_eval_svdf(tsrt_model *m, tsrt_op *op) {
       int32_t *op_ = acc_out + (size_t)bt * units;
       const int32_t *sp = scratch + (size_t)bt * filters;
       for (u = 0; u < units; u++)
-        for (r = 0; r < rank; r++) op_[u] += *sp++;
+        for (r = 0; r < rank; r++) op_[u] = tsrt_add_wrap(op_[u], *sp++);
     }
     for (i = 0; i < (size_t)batch * units; i++) {
       int32_t v = tsrt_mbqm(acc_out[i], d->s2_mult, d->s2_shift) + d->out_zp;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -140,3 +141,28 @@ def fw(build_dir):
         assert p.is_file(), f"{p} was not built"
         return p
     return get
+
+
+@pytest.fixture(scope="session")
+def timing_app(tmp_path_factory):
+    """timing_app(app) -> {board: (result, UART text, ELF path, {name: cycles})}: the
+    microbenchmark app built for both boards into a temporary tree and run for up to 1 s of
+    virtual time; the last item holds the `tmb <name> cycles=<n>` lines it printed."""
+    from tinysim import api
+
+    def build_and_run(app: str) -> dict:
+        for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
+            if shutil.which(tool) is None:
+                pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
+        out = tmp_path_factory.mktemp(app)
+        subprocess.run(["make", "-s", "-C", str(REPO / "firmware"), app, f"BUILD_DIR={out}"],
+                       check=True, capture_output=True)
+        runs = {}
+        for board in ("nano33ble", "hifive1"):
+            elf = out / board / f"{app}.elf"
+            r = api.run(board, elf, max_time_s=1.0)
+            text = r.uart if isinstance(r.uart, str) else bytes(r.uart).decode()
+            cycles = {m[1]: int(m[2]) for m in re.finditer(r"tmb (\w+) cycles=(\d+)", text)}
+            runs[board] = (r, text, elf, cycles)
+        return runs
+    return build_and_run

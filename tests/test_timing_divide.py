@@ -11,16 +11,12 @@ The rules are re-derived here from their sources, independently of the C code:
 from __future__ import annotations
 
 import random
-import re
 import shutil
 import subprocess
-from pathlib import Path
-
 import pytest
 
 from tinysim import api
 
-REPO = Path(__file__).resolve().parent.parent
 M4_OVERHEAD = 2 + 1          # the first CYCCNT read (ldr) and the nop after it (tmb_div, tmb_rules)
 E31_OVERHEAD = 1             # the first mcycle read (csrr)
 
@@ -68,19 +64,10 @@ def e31_divide(a: int, b: int, signed: bool, rem: bool) -> int:
 
 
 @pytest.fixture(scope="session")
-def tmb(tmp_path_factory):
-    for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
-    out = tmp_path_factory.mktemp("tmb_div")
-    subprocess.run(["make", "-s", "-C", str(REPO / "firmware"), "tmb_div", f"BUILD_DIR={out}"],
-                   check=True, capture_output=True)
+def tmb(timing_app):
     results = {}
-    for board in ("nano33ble", "hifive1"):
-        r = api.run(board, out / board / "tmb_div.elf", max_time_s=1.0)
-        text = r.uart if isinstance(r.uart, str) else bytes(r.uart).decode()
-        results[board] = {m[1]: int(m[2]) for m in re.finditer(r"tmb (\w+) cycles=(\d+)", text)}
-        results[board]["_elf"] = out / board / "tmb_div.elf"
+    for board, (_, _, elf, cycles) in timing_app("tmb_div").items():
+        results[board] = {**cycles, "_elf": elf}
     return results
 
 

@@ -4,16 +4,8 @@ from the manuals (cited next to it) and the flash controller's configuration, no
 tinysim's output."""
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from tinysim import api
-
-REPO = Path(__file__).resolve().parent.parent
 
 # FE310-G002 Manual §3.1: 16 KiB 2-way set-associative instruction cache, 32-byte lines.
 FE310_LINE, FE310_LINES = 32, 16384 // 32
@@ -29,19 +21,11 @@ HARNESS = 1 + 1 + 1
 
 
 @pytest.fixture(scope="session")
-def tmb(tmp_path_factory):
-    for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
-    out = tmp_path_factory.mktemp("tmbc")
-    subprocess.run(["make", "-s", "-C", str(REPO / "firmware"), "tmb_cache", f"BUILD_DIR={out}"],
-                   check=True, capture_output=True)
+def tmb(timing_app):
     results = {}
-    for board in ("nano33ble", "hifive1"):
-        r = api.run(board, out / board / "tmb_cache.elf", max_time_s=1.0)
+    for board, (r, _, _, cycles) in timing_app("tmb_cache").items():
         assert r.exit_code == 0, r.detail
-        text = r.uart if isinstance(r.uart, str) else bytes(r.uart).decode()
-        results[board] = {m[1]: int(m[2]) for m in re.finditer(r"tmb (\w+) cycles=(\d+)", text)}
+        results[board] = cycles
     return results
 
 

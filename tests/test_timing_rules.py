@@ -3,16 +3,8 @@ itself through DWT CYCCNT (nano33ble) or mcycle (hifive1). Every expected figure
 derived here from the cores' manuals (cited next to it), not from tinysim's output."""
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from tinysim import api
-
-REPO = Path(__file__).resolve().parent.parent
 
 # Cortex-M4 TRM (DDI 0439B) §3.3.1 Table 3-1 and §3.3.2 "Load/store timings".
 M4_P = 2                    # pipeline refill after a taken branch to an aligned 16-bit target
@@ -26,19 +18,8 @@ E31_OVERHEAD = 1            # the first mcycle read (csrr)
 
 
 @pytest.fixture(scope="session")
-def tmb(tmp_path_factory):
-    for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
-    out = tmp_path_factory.mktemp("tmb")
-    subprocess.run(["make", "-s", "-C", str(REPO / "firmware"), "tmb_rules", f"BUILD_DIR={out}"],
-                   check=True, capture_output=True)
-    results = {}
-    for board in ("nano33ble", "hifive1"):
-        r = api.run(board, out / board / "tmb_rules.elf", max_time_s=1.0)
-        text = r.uart if isinstance(r.uart, str) else bytes(r.uart).decode()
-        results[board] = {m[1]: int(m[2]) for m in re.finditer(r"tmb (\w+) cycles=(\d+)", text)}
-    return results
+def tmb(timing_app):
+    return {board: run[3] for board, run in timing_app("tmb_rules").items()}
 
 
 def two_bit_counter(outcomes, state=1):

@@ -19,16 +19,10 @@ compared.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from tinysim import api
 from test_timing_rules import tmb  # noqa: F401  (the built, run microbenchmarks)
 
-REPO = Path(__file__).resolve().parent.parent
 
 SILICON_LOOP_CYCLES_PER_ITERATION = 4       # subs 1 + taken bhi 1 + P (P measured as 2)
 
@@ -48,18 +42,11 @@ HIFIVE1_TOLERANCE = 0.15                # the model's error on these today: -12 
 
 
 @pytest.fixture(scope="module")
-def silicon(tmp_path_factory):
-    for tool in ("make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (./scripts/setup.sh installs it)")
-    out = tmp_path_factory.mktemp("silicon")
-    subprocess.run(["make", "-s", "-C", str(REPO / "firmware"), "silicon", f"BUILD_DIR={out}"],
-                   check=True, capture_output=True)
+def silicon(timing_app):
     text = {}
-    for board in ("nano33ble", "hifive1"):
-        r = api.run(board, out / board / "silicon.elf", max_time_s=1.0)
+    for board, (r, uart, _, _) in timing_app("silicon").items():
         assert r.exit_reason == "exit", r.detail
-        text[board] = r.uart if isinstance(r.uart, str) else bytes(r.uart).decode()
+        text[board] = uart
     return text
 
 

@@ -258,3 +258,18 @@ def test_step_charges_divides_as_run_does(tmp_path, board):
         want = 2 * (e31_divide(0x7FFFFFFF, 1, False, False) - e31_divide(0x7FFFFFFF, 0x40000000, False, False))
     assert run_slow - run_fast == want
     assert step_slow - step_fast == want
+
+
+@pytest.mark.parametrize("board", ["nano33ble", "hifive1"])
+def test_a_core_reset_keeps_one_timing_hook_per_divide(tmb, board):
+    """A system reset (SYSRESETREQ runs the core's reset again) must not add a second hook on
+    each divide: the run after it charges each divide's cycles once, as a run without it."""
+    from tinysim import api
+    runs = []
+    for extra_reset in (False, True):
+        with api.open_board(board, tmb[board]["_elf"]) as eng:
+            if extra_reset:
+                eng.m.core.reset()
+            r = api.run_engine(eng, max_time_s=1.0)
+            runs.append((r.instructions, r.cycles, r.uart))
+    assert runs[0] == runs[1]

@@ -39,6 +39,8 @@ _REGS.update({"sb": A.UC_ARM_REG_R9, "sl": A.UC_ARM_REG_R10, "fp": A.UC_ARM_REG_
               "primask": A.UC_ARM_REG_PRIMASK, "basepri": A.UC_ARM_REG_BASEPRI,
               "faultmask": A.UC_ARM_REG_FAULTMASK, "fpscr": A.UC_ARM_REG_FPSCR})
 _REGS.update({f"s{i}": getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)})
+# Unicorn's ids of R0..R15, by the register number an instruction encodes (the divide hooks).
+_GPR_IDS = [_REGS[f"r{i}"] for i in range(13)] + [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC]
 
 
 class SysTick:
@@ -168,9 +170,11 @@ class CortexM(CoreBase):
         self.m.map_mmio(PPB_BASE, PPB_SIZE, [_Ppb()])
 
     def reset(self):
-        from ._divtiming import DivideTiming
-        self.m.div_timing = DivideTiming(self.m, [_REGS[f"r{i}"] for i in range(13)] +
-                                         [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC])
+        if getattr(self.m, "div_timing", None) is None:
+            # once per machine: a system reset (SYSRESETREQ) keeps the hooks; new ones would
+            # add to them, and the old ones would point at a freed table
+            from ._divtiming import DivideTiming
+            self.m.div_timing = DivideTiming(self.m, _GPR_IDS)
         sp = self.m.read_u32(self.vtor)
         pc = self.m.read_u32(self.vtor + 4)
         self.uc.reg_write(A.UC_ARM_REG_MSP, sp)
@@ -368,11 +372,8 @@ class CortexM(CoreBase):
         m = self.m
         trap = getattr(m, "div_trap", None)
         if trap is None and self.ccr & (1 << 4):
-            addrs = [ins.address for seg in m.firmware.segments if seg.flags & 1
-                     for ins in m.decoder.disasm(seg.data, seg.paddr)
-                     if ins.insn_name() in ("sdiv", "udiv")]
-            regs = [_REGS[f"r{i}"] for i in range(13)] + [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC]
-            trap = m.div_trap = N.DivideTrap(self.uc, m.counter, addrs, regs)
+            # the divides the timing hooks found when the firmware was loaded
+            trap = m.div_trap = N.DivideTrap(self.uc, m.counter, list(m.div_timing.addresses), _GPR_IDS)
             self.uc.ctl_flush_tb()
         if trap is not None:
             trap.enable(bool(self.ccr & (1 << 4)))

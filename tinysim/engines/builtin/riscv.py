@@ -115,8 +115,9 @@ class Riscv(CoreBase):
                 self.clint = p
 
     def reset(self):
-        from ._divtiming import DivideTiming
-        self.m.div_timing = DivideTiming(self.m, [_REGS[f"x{i}"] for i in range(32)])
+        if getattr(self.m, "div_timing", None) is None:     # once per machine, as on the M4
+            from ._divtiming import DivideTiming
+            self.m.div_timing = DivideTiming(self.m, [_REGS[f"x{i}"] for i in range(32)])
         addr = self.m.platform.reset_address
         self.uc.reg_write(R.UC_RISCV_REG_PC, addr if addr is not None else self.m.firmware.entry)
 

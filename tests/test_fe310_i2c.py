@@ -133,6 +133,15 @@ def test_skipped_polls_count_as_run_ones(fw, monkeypatch, scenario, seconds):
     assert skipped["lines"] >= 1 and skipped["taken"] >= 10
 
 
+def _accel_irq_second(elf):
+    """accel_irq for 1 s with a 1 kHz accelerometer stream: what the run and the sensor show."""
+    with api.open_board("hifive1", elf) as eng:
+        t = np.arange(0, 1.0, 1 / 1000)
+        eng.attach_stream("accel", "accel", np.stack([np.sin(40 * t), 0 * t, 1 + 0 * t], 1), 1000)
+        r = api.run_engine(eng, max_time_s=1.0)
+        return r.exit_reason, r.instructions, r.cycles, r.uart, eng.sensor_report()
+
+
 def test_interrupt_driven_reads_equal_the_python_model(fw, monkeypatch):
     """accel_irq: the ADXL345's INT1 (GPIO2, PLIC) wakes the core to read; pins and events run
     while reads are still pending in the native path."""
@@ -141,11 +150,7 @@ def test_interrupt_driven_reads_equal_the_python_model(fw, monkeypatch):
     monkeypatch.setattr(Fe310I2c, "BUS_TIME", False)
     for native in (True, False):
         monkeypatch.setattr(Fe310I2c, "NATIVE", native)
-        with api.open_board("hifive1", elf) as eng:
-            t = np.arange(0, 1.0, 1 / 1000)
-            eng.attach_stream("accel", "accel", np.stack([np.sin(40 * t), 0 * t, 1 + 0 * t], 1), 1000)
-            r = api.run_engine(eng, max_time_s=1.0)
-            out[native] = (r.exit_reason, r.instructions, r.cycles, r.uart, eng.sensor_report())
+        out[native] = _accel_irq_second(elf)
     assert out[True] == out[False]
     assert out[True][0] == "exit" and "64 samples" in out[True][3]
 
@@ -281,11 +286,7 @@ def test_interrupt_driven_reads_with_bus_time_skip_exactly(fw, monkeypatch):
     monkeypatch.setattr(Fe310I2c, "NATIVE", True)
     for skip in (True, False):
         monkeypatch.setattr(Fe310I2c, "SKIP_POLLS", skip)
-        with api.open_board("hifive1", elf) as eng:
-            t = np.arange(0, 1.0, 1 / 1000)
-            eng.attach_stream("accel", "accel", np.stack([np.sin(40 * t), 0 * t, 1 + 0 * t], 1), 1000)
-            r = api.run_engine(eng, max_time_s=1.0)
-            out[skip] = (r.exit_reason, r.instructions, r.cycles, r.uart, eng.sensor_report())
+        out[skip] = _accel_irq_second(elf)
     assert out[True] == out[False]
     assert out[True][0] == "exit" and "64 samples" in out[True][3]
 

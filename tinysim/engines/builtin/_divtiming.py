@@ -95,7 +95,7 @@ class DivideTiming:
         t[D_BASE] = m.timing.cost("udiv" if arm else "div")
         t[D_I_CYCLES], t[D_I_STOP], t[D_STOP_SKIP] = N.CYCLES, N.STOP, N.STOP_DIV0
         t[D_I_LAST_ADDR], t[D_I_NREG], t[D_I_REGION0] = N.LAST_ADDR, N.NREG, N.REGION0
-        t[D_I_TABLES0], t[D_NFIELDS], t[D_F_ACC_C] = N.TABLES0, N.N_TABLES, 5
+        t[D_I_TABLES0], t[D_NFIELDS], t[D_F_ACC_C] = N.TABLES0, N.N_TABLES, N.F_ACC_C
         hook = _native().addresses()["divide_hook"]
         self._handles = []
         for i, addr in enumerate(self.addresses):

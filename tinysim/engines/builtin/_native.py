@@ -30,6 +30,7 @@ PEND0 = 32            # pending (addr, size) pairs
 MAX_PEND = 64
 TABLES0 = PEND0 + 2 * MAX_PEND
 N_TABLES = 6          # fields of a slot's record: ICNT, CYC, BSIZE, FLAGS, ACC_I, ACC_C
+F_ACC_C = 5           # the record's accumulated cycles
 N_CODE = 4            # the first N_CODE fields describe code; the rest are counts
 
 # STOP bits: why the hook asked Unicorn to stop.

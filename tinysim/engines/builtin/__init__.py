@@ -227,7 +227,7 @@ class Machine:
             if native is not None:
                 self._mmio_keep.append(native)
                 return
-        fast = [p for p in periphs if getattr(p, "FAST", ())]
+        fast = [p for p in periphs if getattr(p, "FAST", ()) or getattr(p, "TIME", {})]
 
         def on_read(uc, off, size_, _ud):
             addr = base + off
@@ -254,8 +254,13 @@ class Machine:
             return
         mapping = N.ShadowedMmio(self.uc, base, size, on_read, on_write)
         self._mmio_keep.append(mapping)
+        timed = next((p for p in fast if p.TIME), None)       # one timer per mapping
         for p in fast:
             p._shadow = (mapping.words, N.M_WORDS0 + (p.base - base) // 4)
+            if p is timed:
+                p._timer = mapping
+                for off, kind in p.TIME.items():
+                    mapping.words[p._shadow[1] + off // 4] = kind
             p.changed()
             self._shadowed.append(p)
 
@@ -385,7 +390,8 @@ class Machine:
         c.icnt[slot] = max(b.icount, 1)
         c.cyc[slot] = b.cycles
         c.bsize[slot] = b.size
-        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0) | b.timing_flags
+        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0) | b.timing_flags | \
+            b.access_flags
 
     def _install_cached_blocks(self):
         """Blocks an earlier run of this image decoded go straight into the native tables,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...timing import TimingTable
-from ._native import (END_CALL, END_COND, END_ICALL, END_INDIRECT, END_JUMP, END_NONE, END_RET,
-                      END_SHIFT, ENTRY_SHIFT, FLAG_IFLUSH, TAKEN_SHIFT)
+from ._native import (ACCESS_MASK, ACCESS_SHIFT, END_CALL, END_COND, END_ICALL, END_INDIRECT,
+                      END_JUMP, END_NONE, END_RET, END_SHIFT, ENTRY_SHIFT, FLAG_IFLUSH, TAKEN_SHIFT)
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,29 @@ class Block:
         return (self.end << END_SHIFT) | (min(self.taken, 15) << TAKEN_SHIFT) | \
             (min(self.entry, 15) << ENTRY_SHIFT) | (FLAG_IFLUSH if self.iflush else 0)
 
+    @property
+    def access_flags(self) -> int:
+        """FLAGS bits ACCESS: with a single memory access in the block, 1 + the cycles of the
+        instructions before it, so that the native side knows the cycle a timer register is
+        read at (as ``exact_counters`` finds it); 0 with none, several or one it cannot place."""
+        at = [i for i, x in enumerate(self.insns) if x.mem is not None or _accesses_without_operand(x.name)]
+        if len(at) != 1 or self.insns[at[0]].mem is None or not self.insns[at[0]].mem.base:
+            return 0
+        before = 1 + sum(x.cost for x in self.insns[:at[0]])
+        return before << ACCESS_SHIFT if before <= ACCESS_MASK else 0
+
     def index_of(self, pc: int) -> int:
         """Instructions of this block that precede the one at ``pc``."""
         for i, insn in enumerate(self.insns):
             if insn.addr >= pc:
                 return i
         return len(self.insns)
+
+
+def _accesses_without_operand(name: str) -> bool:
+    """Instructions that touch memory though capstone gives them no memory operand (register
+    lists; RISC-V atomics, whose address operand may not be one), or that cannot be decoded."""
+    return name in _ARM_MULTI or name.startswith(("amo", "lr.", "sc.")) or name == "(undecoded)"
 
 
 _ARM_MULTI = {"ldm", "ldmdb", "stm", "stmdb", "push", "pop", "vldmia", "vldmdb", "vstmia",

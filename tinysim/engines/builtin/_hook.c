@@ -33,9 +33,10 @@ enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8, STOP_DIV0 = 16 };
 /* Per-block FLAGS bits: SPIN, WATCH, then how the block ends (bits 4-7), the cycles its
  * conditional branch adds when taken (8-11) and those a taken branch to it adds (12-15);
- * IFLUSH: the block holds FENCE.I. */
+ * IFLUSH: the block holds FENCE.I; ACCESS (bits 17-31): for a block with a single memory
+ * access, 1 + the cycles of the instructions before it (0: none or several). */
 enum { FLAG_SPIN = 1, FLAG_WATCH = 2, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12,
-       FLAG_IFLUSH = 1 << 16 };
+       FLAG_IFLUSH = 1 << 16, ACCESS_SHIFT = 17, ACCESS_MASK = 0x7FFF };
 enum { END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL };
 
 /* Timing model state, at st + st[TSTATE] (mirrored in _native.py). */
@@ -284,18 +285,51 @@ static void div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 }
 
 /* MMIO table (mirrored in _native.py): FALLBACK (a C-callable pointer to the Python read
- * callback), FALLBACK_USER, NWORDS, then one entry per 32-bit word of the mapping: a value
- * 0..0xFFFFFFFF is what the register reads; SLOW (-1) sends the read to Python. */
-enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_WORDS0 };
+ * callback), FALLBACK_USER, NWORDS, the timer (below), then one entry per 32-bit word of the
+ * mapping: a value 0..0xFFFFFFFF is what the register reads; SLOW (-1) sends the read to
+ * Python; TIME_LO/TIME_HI (-2/-3) read the low/high word of a counter that runs with virtual
+ * time: floor(cycle * NUM / DEN) + OFFSET, at the cycle of the reading instruction (the CLINT's
+ * mtime, which firmware polls in delay loops). */
+enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_T_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_WORDS0 };
 #define SLOW (-1)
+#define TIME_LO (-2)
+#define TIME_HI (-3)
+
+/* Cycles retired before the instruction accessing memory now, when the block running now has
+ * a single memory access (decode put the cycles before it, + 1, in FLAGS at ACCESS_SHIFT):
+ * the block hook counted the whole block when it started, so this is the counter minus the
+ * block's cost plus the cost of what precedes the access, as Python's exact counters compute
+ * it. -1 if not known here (Python then answers). */
+static int64_t access_cycle(const int64_t *st)
+{
+    const int64_t a = st[LAST_ADDR];
+    for (int64_t r = 0; r < st[NREG]; r++) {
+        const int64_t base = st[REGION0 + 3 * r];
+        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
+            const int64_t *rec = st + TABLES0 + (st[REGION0 + 3 * r + 2] + ((a - base) >> 1)) * N_FIELDS;
+            const int64_t before = (rec[F_FLAGS] >> ACCESS_SHIFT) & ACCESS_MASK;
+            if (rec[F_BSIZE] != st[LAST_SIZE] || before == 0)
+                return -1;
+            return st[CYCLES] - rec[F_CYC] + before - 1;
+        }
+    }
+    return -1;
+}
 
 static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
 {
     int64_t *t = (int64_t *)user;
     const uint64_t w = offset >> 2;
     if (w < (uint64_t)t[M_NWORDS]) {
-        const int64_t v = t[M_WORDS0 + w];
-        if (v != SLOW) {
+        int64_t v = t[M_WORDS0 + w];
+        if ((v == TIME_LO || v == TIME_HI) && t[M_T_DEN] > 0) {
+            const int64_t cyc = access_cycle((const int64_t *)(intptr_t)t[M_T_STATE]);
+            if (cyc >= 0) {
+                const uint64_t now = (uint64_t)((__int128)cyc * t[M_T_NUM] / t[M_T_DEN]) + (uint64_t)t[M_T_OFFSET];
+                v = (int64_t)(v == TIME_LO ? now & 0xFFFFFFFFu : now >> 32);
+            }
+        }
+        if (v >= 0) {
             const unsigned shift = (unsigned)(offset & 3) * 8;
             const uint64_t mask = size >= 4 ? 0xFFFFFFFFull : ((1ull << (8 * size)) - 1);
             if (shift + 8 * size <= 32)

@@ -43,6 +43,9 @@ FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csr
 # Cortex-M4: a 32-bit first instruction at a halfword address needs a second fetch).
 END_SHIFT, TAKEN_SHIFT, ENTRY_SHIFT = 4, 8, 12
 FLAG_IFLUSH = 1 << 16  # the block holds FENCE.I: the instruction cache is invalidated first
+# FLAGS bits 17..31: a block with a single memory access keeps 1 + the cycles before it there, so
+# a timer register read natively knows the cycle of the reading instruction (0: not known).
+ACCESS_SHIFT, ACCESS_MASK = 17, 0x7FFF
 END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL = range(7)
 
 # Timing model state (mirrored in _hook.c), kept at the end of the shared array so snapshots
@@ -286,9 +289,11 @@ class DivideTrap:
 
 
 # MMIO table words (mirrored in _hook.c): the Python read callback that answers whatever
-# the shadow does not, then one entry per 32-bit word of the mapping (SLOW: ask Python).
-M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_WORDS0 = range(4)
-SLOW = -1
+# the shadow does not, a timer (the block hook's array, NUM, DEN, OFFSET: TIME_LO/TIME_HI words
+# read floor(cycle * NUM / DEN) + OFFSET at the reading instruction's cycle; DEN 0 = off), then
+# one entry per 32-bit word of the mapping (SLOW: ask Python).
+M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_T_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_WORDS0 = range(8)
+SLOW, TIME_LO, TIME_HI = -1, -2, -3
 
 
 class ShadowedMmio:
@@ -305,11 +310,19 @@ class ShadowedMmio:
         self._write = uccallback(uc, MMIO_WRITE_CFUNC)(on_write)
         self.array[M_FALLBACK] = ctypes.cast(self._read, ctypes.c_void_p).value
         self.array[M_NWORDS] = size // 4
+        self.array[M_T_STATE:M_WORDS0] = 0
         err = uclib.uc_mmio_map(uc._uch, base, size,
                                 ctypes.c_void_p(_addresses()["mmio_read"]),
                                 ctypes.c_void_p(self.array.ctypes.data), self._write, None)
         if err:
             raise RuntimeError(f"uc_mmio_map failed: {err}")
+
+    def set_timer(self, state_address: int, num: int, den: int, offset: int) -> None:
+        """The counter TIME_LO/TIME_HI words read (den 0: Python answers them)."""
+        a = self.array
+        a[M_T_STATE], a[M_T_NUM], a[M_T_DEN] = state_address, num, den
+        offset &= (1 << 64) - 1
+        a[M_T_OFFSET] = offset - (1 << 64) if offset >= 1 << 63 else offset
 
 
 class RegBatch:

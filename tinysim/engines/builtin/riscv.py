@@ -42,6 +42,7 @@ MCAUSE_NAMES = {0: "instruction address misaligned", 1: "instruction access faul
 class Clint(Peripheral):
     """SiFive CLINT: msip, mtimecmp, mtime (mtime ticks at ``timebase_hz`` of virtual time)."""
     model = "sifive.clint"
+    TIME = {0xBFF8: N.TIME_LO, 0xBFFC: N.TIME_HI}        # mtime, read natively (delay loops)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -53,6 +54,13 @@ class Clint(Peripheral):
 
     def mtime(self, cycles: int) -> int:
         return (cycles * self.timebase // self.m.clock_hz + self.mtime_offset) & (2**64 - 1)
+
+    def timer(self):
+        return self.timebase, self.m.clock_hz, self.mtime_offset
+
+    def touched(self, off, write):
+        if write and off in (0xBFF8, 0xBFFC):           # the offset of the native mtime moved
+            self.changed()
 
     def mtip(self) -> bool:
         return self.mtime(self.m.cycles) >= self.mtimecmp

@@ -26,6 +26,11 @@ class Peripheral:
     is refreshed by ``changed()`` after every access the model handles and before each run
     slice; a model whose state changes otherwise (an input pin driven by another model)
     calls ``changed()`` itself."""
+    TIME: ClassVar[dict[int, int]] = {}
+    """Word offsets of the low and high words of a counter that runs with virtual time (the
+    CLINT's mtime), as ``_native.TIME_LO``/``TIME_HI``: firmware polls such counters in delay
+    loops, so the native side reads them at the cycle of the reading instruction from
+    ``timer()`` where the block has a single memory access, and asks ``read()`` otherwise."""
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -41,6 +46,7 @@ class Peripheral:
         self.options = dict(spec.options or {})
         self.regs: dict[int, int] = {}
         self._shadow = None           # (memoryview of the native table, first word) once mapped
+        self._timer = None            # the native mapping that reads TIME words, once mapped
 
     def changed(self) -> None:
         """Push the current values of the FAST registers to the native shadow."""
@@ -48,6 +54,12 @@ class Peripheral:
             table, first = self._shadow
             for off in self.FAST:
                 table[first + (off >> 2)] = self.read(off, 4) & 0xFFFFFFFF
+        if self._timer is not None:
+            self._timer.set_timer(self.m.counter.buf.ctypes.data, *self.timer())
+
+    def timer(self) -> tuple[int, int, int]:
+        """(num, den, offset): the TIME counter reads floor(cycle * num / den) + offset."""
+        raise NotImplementedError
 
     def touched(self, offset: int, write: bool) -> None:
         """The firmware accessed ``offset`` through Python: refresh the shadow if that can
@@ -61,7 +73,7 @@ class Peripheral:
         self.regs[offset] = value
 
     # Snapshots copy the model's own state; configuration and the machine are shared.
-    _SHARED = ("m", "options", "name", "base", "size", "irq", "_shadow")
+    _SHARED = ("m", "options", "name", "base", "size", "irq", "_shadow", "_timer")
 
     def get_state(self) -> dict:
         return {k: (dict(v.levels) if isinstance(v, GpioLeds) else copy.deepcopy(v))

@@ -259,9 +259,9 @@ def test_a_command_during_a_transfer_follows_it(fw, model):
 
 
 def test_firmware_sees_a_sample_read_take_its_bus_time(fw, monkeypatch):
-    """vibration on the HiFive1 reads each sample with i2c_read(0x53, 0x32, buf, 6) at 100 kHz
-    (prescale 639): START + address, register, repeated START + address, 6 bytes, STOP =
-    10 + 9 + 10 + 6 * 9 + 1 = 84 SCL periods of 5 * 640 cycles. Consecutive reads in the drain
+    """vibration on the HiFive1 reads each sample with i2c_read(0x53, 0x32, buf, 6) at 400 kHz
+    (prescale 159): START + address, register, repeated START + address, 6 bytes, STOP =
+    10 + 9 + 10 + 6 * 9 + 1 = 84 SCL periods of 5 * 160 cycles. Consecutive reads in the drain
     loop start that far apart plus the loop's own instructions (and, now and then, a timer
     interrupt or an instruction-cache miss)."""
     monkeypatch.setattr(Fe310I2c, "NATIVE", True)
@@ -274,7 +274,7 @@ def test_firmware_sees_a_sample_read_take_its_bus_time(fw, monkeypatch):
     assert r.error is None
     gaps = [b[0] - a[0] for a, b in zip(starts, starts[1:]) if a[1] == b[1] == 0x32]
     assert len(gaps) > 100
-    bus = 84 * 5 * 640
+    bus = 84 * 5 * 160
     assert min(gaps) > bus and sorted(gaps)[len(gaps) // 2] < bus + 1000, (min(gaps), max(gaps), bus)
 
 

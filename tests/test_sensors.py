@@ -107,11 +107,11 @@ def test_adxl345_watermark_interrupt_through_gpio_and_plic(fw):
     r = api.run("hifive1", fw("hifive1", "accel_irq"), max_time_s=3)
     assert (r.exit_reason, r.exit_code) == ("exit", 0), r.uart
     assert "64 samples in 4 interrupts, last z=1000 mg" in r.uart
-    # I2C0 at 100 kHz (prescale 639: 5 * 640 cycles per SCL period), OpenCores timing: a
+    # I2C0 at 400 kHz (prescale 159: 5 * 160 cycles per SCL period), OpenCores timing: a
     # register read of n bytes is START + address, register, repeated START + address, n
     # bytes, STOP = 30 + 9n periods; a register write 29. The handler reads FIFO_STATUS and 16
     # samples of 6 bytes per interrupt; main reads DEVID and writes 6 registers.
-    period = 5 * 640
+    period = 5 * 160
     per_irq = (30 + 9) + 16 * (30 + 9 * 6)
     bus = (4 * per_irq + (30 + 9) + 6 * 29) * period
     drain = per_irq * period / 320e6            # the last interrupt's reads end the run

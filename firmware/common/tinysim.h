@@ -39,7 +39,8 @@ void delay_loops(uint32_t n);
 
 /* ------------------------------------------------------------- sensor bus
  * nano33ble: TWIM0 on the internal I2C bus (LSM9DS1 at 0x6B), 400 kHz;
- * hifive1: I2C0 (an ADXL345 at 0x53 on the header), 100 kHz.
+ * hifive1: I2C0 (an ADXL345 at 0x53 on the header), 400 kHz (fast mode: the ADXL345
+ *          data sheet limits 100 kHz I2C to output data rates of 200 Hz).
  * i2c_read writes the register address, then reads n bytes (the device's
  * auto-increment applies). Both return 0, or -1 when the device does not ACK. */
 void i2c_init(void);

@@ -165,7 +165,7 @@ def test_help_profile_and_palette_open():
             assert snap.hot[0][2] <= snap.cycles
             # (the optimized convolution runs in mac1x4/gemm_row under tsrt_eval_conv_opt; printing
             # at 115200 baud, console_write's wait on the UART FIFO, is the other big item)
-            # The HiFive1 reads its ADXL345 at 100 kHz on I2C0, so polling the bus (i2c_read and
+            # The HiFive1 reads its ADXL345 at 400 kHz on I2C0, so polling the bus (i2c_read and
             # its byte_out waiting on TIP) may lead; the kernels come next.
             conv = [n for n, *_ in snap.hot[:4] if "conv" in n or n in ("mac1x4", "gemm_row")]
             assert len(conv) >= 2 and snap.hot[0][0] in conv + ["i2c_read", "byte_out"], snap.hot[:5]

@@ -409,6 +409,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import _gc
+    _gc.pause_for_startup()
+    try:
+        return _main(argv)
+    finally:
+        _gc.end_of_startup()
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import derived
 from .errors import ModelError
 
 # TFLite TensorType -> numpy dtype, for the types the runtime handles.
@@ -27,6 +28,7 @@ SUPPORTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "TANH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE", "CONCATENATION", "MEAN", "PAD",
                  "SVDF", "STRIDED_SLICE"}
 MODEL_MAGIC, INPUT_MAGIC, RESULT_MAGIC = b"TSM1", b"TSI1", b"TSR1"
+_SOURCE = Path(__file__).read_bytes()        # cached graphs are re-read when this code changes
 
 
 def _schema():
@@ -88,6 +90,12 @@ def inspect_model(path: str | Path, data: bytes | None = None) -> ModelInfo:
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ModelError(f"{path}: not a TensorFlow Lite model (no TFL3 identifier)",
                          hint="pass the .tflite file the converter wrote")
+    # The graph, once per model file (the generated flatbuffer schema alone takes ~50 ms to import).
+    ops, inputs, outputs = derived("models", b"graph|" + _SOURCE + data, lambda: _read_graph(path, data))
+    return ModelInfo(str(path), len(data), ops, inputs, outputs)
+
+
+def _read_graph(path: Path, data: bytes):
     s = _schema()
     names = op_names()
     try:
@@ -115,7 +123,7 @@ def inspect_model(path: str | Path, data: bytes | None = None) -> ModelInfo:
         raise
     except Exception as e:              # flatbuffers raises assorted errors on corrupt data
         raise ModelError(f"{path}: corrupt flatbuffer ({type(e).__name__}: {e})") from None
-    return ModelInfo(str(path), len(data), ops, inputs, outputs)
+    return ops, inputs, outputs
 
 
 def count_macs(data: bytes) -> dict[int, int]:

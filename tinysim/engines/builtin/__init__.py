@@ -22,6 +22,7 @@ from ...errors import EngineError
 from ...platform import Platform
 from ...timing import load_timing
 from ..base import Capabilities, Counters, Engine, Fault, StopInfo
+from ... import _gc
 from . import _native as N
 from ._decode import Block, DecodeCache, Decoder, StepContext
 from ._memguard import guard_tail
@@ -477,6 +478,7 @@ class BuiltinEngine(Engine):
     def run(self, *, max_time_s=None, wall_limit_s=None, until=None, for_time_s=None) -> StopInfo:
         if self._final is not None:
             return self._final
+        _gc.end_of_startup()
         m = self.m
         limit = None if max_time_s is None else int(round(max_time_s * m.clock_hz))
         if for_time_s is not None:

@@ -11,6 +11,7 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...cache import cache_dir
 from ...timing import TimingTable
 from ._native import (ACCESS_MASK, ACCESS_SHIFT, END_CALL, END_COND, END_ICALL, END_INDIRECT,
                       END_JUMP, END_NONE, END_RET, END_SHIFT, ENTRY_SHIFT, FLAG_IFLUSH, TAKEN_SHIFT)
@@ -96,7 +97,10 @@ _ARM_MEMORY = _ARM_SINGLE_LOAD | _ARM_MULTI | {
     "vldr", "vstr", "tbb", "tbh", "pld", "pli"}
 _ARM_BRANCH = {"b", "bl", "bx", "blx", "cbz", "cbnz", "tbb", "tbh", "it"}
 _RV_COND = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez"}
-_RV_WATCH = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret"}
+_RV_CSR = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"}
+# A pending interrupt becomes takeable only through mstatus (MIE), mie or mip, or mret (MPIE):
+# a block touching one of those is watched; other CSRs (mscratch, mcause, mepc, ...) cannot.
+_RV_CSR_UNMASK = {0x300, 0x304, 0x344}
 _RV_COMPRESSED_MEM = {"c.lw", "c.sw", "c.lwsp", "c.swsp", "c.flw", "c.fsw", "c.flwsp", "c.fswsp",
                       "c.fld", "c.fsd", "c.fldsp", "c.fsdsp"}
 _RV_MULDIV = {"mul", "mulh", "mulhu", "mulhsu", "div", "divu", "rem", "remu"}   # one iterative unit
@@ -159,7 +163,8 @@ class Decoder:
                 if lat and regs and regs[0] is not None:
                     ready[regs[0]] = clock + lat
                 clock += cost - max(stall, 0)
-                if name in _RV_WATCH:
+                if name == "mret" or (name in _RV_CSR and
+                                      int.from_bytes(ins.bytes, "little") >> 20 in _RV_CSR_UNMASK):
                     watch = True
                 iflush = iflush or name == "fence.i"
                 if bytes(ins.bytes) in (b"\x6f\x00\x00\x00", b"\x01\xa0") and ins.address == addr:  # j .
@@ -308,18 +313,6 @@ class Decoder:
 
 _DECODER_SOURCE = Path(__file__).read_bytes()
 CACHE_VERSION = 2
-
-
-def cache_dir() -> Path | None:
-    """$TINYSIM_CACHE, else $XDG_CACHE_HOME/tinysim, else ~/.cache/tinysim; TINYSIM_CACHE=off
-    disables the cache."""
-    env = os.environ.get("TINYSIM_CACHE")
-    if env == "off":
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "tinysim"
 
 
 class DecodeCache:

@@ -45,6 +45,7 @@ class _Event:
 
 class Machine:
     """Unicorn plus the board: memory, peripherals, core support, events, counters."""
+    SKIP_POLLS = True       # count identical iterations of register-poll loops at once (_hook.c)
 
     def __init__(self, engine: "BuiltinEngine", platform: Platform, firmware: Firmware):
         self.engine = engine
@@ -80,6 +81,7 @@ class Machine:
         self.plic = None
         self._mmio_keep: list = []           # native MMIO tables and callbacks live as long as Unicorn
         self._shadowed: list = []            # peripherals with registers answered natively
+        self._shadow_maps: list = []         # their native tables (ShadowedMmio)
         self.shadows_stale = True            # a model changed outside an MMIO access
         self.peripherals = {p.name: create_peripheral(self, p) for p in platform.peripherals}
         self.plic = next((p for p in self.peripherals.values() if p.model == "sifive.plic"), None)
@@ -253,8 +255,10 @@ class Machine:
         if not fast:
             self.uc.mmio_map(base, size, on_read, None, on_write, None)
             return
-        mapping = N.ShadowedMmio(self.uc, base, size, on_read, on_write)
+        mapping = N.ShadowedMmio(self.uc, base, size, on_read, on_write, self.counter.buf.ctypes.data,
+                                 self.poll_counters())
         self._mmio_keep.append(mapping)
+        self._shadow_maps.append(mapping)
         timed = next((p for p in fast if p.TIME), None)       # one timer per mapping
         for p in fast:
             p._shadow = (mapping.words, N.M_WORDS0 + (p.base - base) // 4)
@@ -264,6 +268,16 @@ class Machine:
                     mapping.words[p._shadow[1] + off // 4] = kind
             p.changed()
             self._shadowed.append(p)
+
+    def poll_counters(self) -> list[int]:
+        """Addresses of the counters one iteration of a skipped poll loop moves, instructions
+        and cycles first (_hook.c and _i2c.c skip identical iterations at once)."""
+        c = self.counter
+        hdr = c.buf.ctypes.data
+        ts = hdr + 8 * int(c.hdr[N.TSTATE])
+        return [hdr + 8 * N.INSNS, hdr + 8 * N.CYCLES, hdr + 8 * N.BLOCKS,
+                ts + 8 * N.T_BRANCHES, ts + 8 * N.T_MISSES,
+                ts + 8 * (N.T_CACHE0 + N.C_HITS), ts + 8 * (N.T_CACHE0 + N.C_MISSES)]
 
     def refresh_shadows(self):
         """Bring the native copies of polled registers up to date (events, host input and
@@ -391,8 +405,8 @@ class Machine:
         c.icnt[slot] = max(b.icount, 1)
         c.cyc[slot] = b.cycles
         c.bsize[slot] = b.size
-        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0) | b.timing_flags | \
-            b.access_flags
+        c.flags[slot] = (N.FLAG_SPIN if b.spin else 0) | (N.FLAG_WATCH if b.watch else 0) | \
+            (N.FLAG_POLL if b.poll else 0) | b.timing_flags | b.access_flags
 
     def _install_cached_blocks(self):
         """Blocks an earlier run of this image decoded go straight into the native tables,
@@ -489,6 +503,8 @@ class BuiltinEngine(Engine):
         t0 = time.perf_counter()
         m._pause.clear()
         m.shadows_stale = True          # the host may have changed models since the last run
+        for mapping in m._shadow_maps:  # a call profile's hook must see every iteration
+            mapping.array[N.M_P_SKIP] = int(m.SKIP_POLLS and m.profiler is None)
         if getattr(self, "_stepping", False):
             m.uc.ctl_flush_tb()             # drop the blocks translated for stepping (see step)
             self._stepping = False

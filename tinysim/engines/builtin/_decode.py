@@ -51,6 +51,7 @@ class Block:
     taken: int = 0       # Cortex-M4: cycles a taken conditional branch at its end adds (P)
     entry: int = 0       # Cortex-M4: cycles a taken branch *to* this block adds
     iflush: bool = False  # holds FENCE.I: the instruction cache is invalidated (E31 §3.1)
+    poll: bool = False   # a loop that only polls one register (one load, ALU work, branch back)
 
     @property
     def icount(self) -> int:
@@ -97,6 +98,16 @@ _ARM_MEMORY = _ARM_SINGLE_LOAD | _ARM_MULTI | {
     "vldr", "vstr", "tbb", "tbh", "pld", "pli"}
 _ARM_BRANCH = {"b", "bl", "bx", "blx", "cbz", "cbnz", "tbb", "tbh", "it"}
 _RV_COND = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez"}
+# Poll loops (Decoder._poll_loop): what may sit between the one load and the closing branch.
+_RV_PURE = frozenset("""lui auipc addi slti sltiu xori ori andi slli srli srai add sub sll slt sltu xor
+    srl sra or and c.li c.lui c.addi c.andi c.slli c.srli c.srai c.mv c.add c.sub c.xor c.or
+    c.and mv li not neg seqz snez sltz sgtz nop c.nop""".split())
+_RV_LOADS = frozenset("lw lh lhu lb lbu c.lw".split())
+_RV_BRANCHES = frozenset("""beq bne blt bge bltu bgeu c.beqz c.bnez beqz bnez blez bgez bltz bgtz
+    bgt ble bgtu bleu""".split())
+_ARM_PURE = frozenset("""mov mvn movw movt add sub rsb and orr eor bic lsl lsr asr ror cmp cmn tst
+    teq ubfx sbfx uxtb uxth sxtb sxth nop""".split())
+_ARM_POLL_LOADS = frozenset("ldr ldrb ldrh ldrsb ldrsh".split())
 _RV_CSR = {"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"}
 # A pending interrupt becomes takeable only through mstatus (MIE), mie or mip, or mret (MPIE):
 # a block touching one of those is watched; other CSRs (mscratch, mcause, mepc, ...) cannot.
@@ -134,12 +145,14 @@ class Decoder:
     def decode(self, code: bytes, addr: int) -> Block:
         insns = []
         spin = watch = iflush = False
+        seen = []                    # capstone's instructions, for the poll-loop check
         end = taken = entry = 0
         prev = None                  # (name, registers written, single load?) of the last one
         ready: dict[str, int] = {}   # E31: issue cycle from which a register's value is ready
         clock = 0                    # E31: issue cycle of the next instruction in this block
         for ins in self.md.disasm(code, addr):
             name = ins.insn_name()
+            seen.append(ins)
             if self.arch == "arm":
                 cost, mem, prev = self._arm(ins, name, prev, first=not insns)
                 if name in _ARM_WATCH:
@@ -176,8 +189,61 @@ class Decoder:
             # Bytes capstone cannot decode still execute as one (faulting) instruction.
             insns.append(Insn(addr + decoded, len(code) - decoded, "(undecoded)", 1, None))
             end = taken = 0
+        poll = decoded == len(code) and self._poll_loop(seen, addr)
         return Block(addr, len(code), tuple(insns), sum(i.cost for i in insns), spin, watch,
-                     end, taken, entry, iflush)
+                     end, taken, entry, iflush, poll)
+
+    def _poll_loop(self, insns, addr: int) -> bool:
+        """One load, ALU work on registers, a conditional branch back to the start, and no
+        register read before the block writes it: every iteration that loads the same value
+        computes the same values and takes the same path (what skipping iterations relies on)."""
+        if not insns:
+            return False
+        *body, last = insns
+        cs = self._cs
+        if self.arch == "arm":
+            name = last.insn_name()
+            if not ((name == "b" and last.cc not in (self._cc_al, 0)) or name in ("cbz", "cbnz")) \
+                    or last.operands[-1].imm != addr:
+                return False
+            loads = [i for i in body if i.insn_name() in _ARM_POLL_LOADS and not i.writeback]
+            if len(loads) != 1 or any(i.insn_name() not in _ARM_PURE | _ARM_POLL_LOADS for i in body):
+                return False
+
+            def access(i):
+                try:
+                    read, written = i.regs_access()
+                except Exception:                  # capstone cannot say: not a poll loop
+                    return None, None
+                if i is last and name == "b":
+                    read = [*read, cs.arm.ARM_REG_CPSR]
+                return set(read), set(written) - {cs.arm.ARM_REG_PC}
+        else:
+            if last.mnemonic not in _RV_BRANCHES or last.address + last.operands[-1].imm != addr:
+                return False
+            loads = [i for i in body if i.mnemonic in _RV_LOADS]
+            if len(loads) != 1 or any(i.mnemonic not in _RV_PURE | _RV_LOADS for i in body):
+                return False
+
+            # Capstone has no register access lists for RISC-V: the first register of an ALU op
+            # or load is its destination, the others are read; the two-operand compressed forms
+            # also read their destination; branches only read.
+            def access(i):
+                regs = [o.reg for o in i.operands if o.type == cs.CS_OP_REG]
+                if i.mnemonic in _RV_BRANCHES:
+                    return set(regs), set()
+                reads_rd = i.mnemonic.startswith("c.") and i.mnemonic not in ("c.li", "c.lui", "c.mv", "c.lw")
+                return set(regs if reads_rd else regs[1:]), set(regs[:1]) - {cs.riscv.RISCV_REG_ZERO}
+        flow = [access(i) for i in insns]
+        if any(r is None for r, _ in flow):
+            return False
+        written = set().union(*(w for _, w in flow))
+        done: set[int] = set()
+        for read, write in flow:
+            if (read & written) - done:
+                return False
+            done |= write
+        return True
 
     def _arm(self, ins, name, prev, first):
         cs = self._cs

@@ -31,11 +31,12 @@ enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0
 enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
 /* STOP bits: why the hook asked Unicorn to stop. */
 enum { STOP_DEADLINE = 1, STOP_NEWBLOCK = 2, STOP_SPIN = 4, STOP_WATCH = 8, STOP_DIV0 = 16 };
-/* Per-block FLAGS bits: SPIN, WATCH, then how the block ends (bits 4-7), the cycles its
- * conditional branch adds when taken (8-11) and those a taken branch to it adds (12-15);
+/* Per-block FLAGS bits: SPIN, WATCH, POLL (a loop that only polls one register), then how the
+ * block ends (bits 4-7), the cycles its conditional branch adds when taken (8-11) and those a
+ * taken branch to it adds (12-15);
  * IFLUSH: the block holds FENCE.I; ACCESS (bits 17-31): for a block with a single memory
  * access, 1 + the cycles of the instructions before it (0: none or several). */
-enum { FLAG_SPIN = 1, FLAG_WATCH = 2, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12,
+enum { FLAG_SPIN = 1, FLAG_WATCH = 2, FLAG_POLL = 8, END_SHIFT = 4, TAKEN_SHIFT = 8, ENTRY_SHIFT = 12,
        FLAG_IFLUSH = 1 << 16, ACCESS_SHIFT = 17, ACCESS_MASK = 0x7FFF };
 enum { END_NONE, END_COND, END_JUMP, END_CALL, END_RET, END_INDIRECT, END_ICALL };
 
@@ -285,15 +286,36 @@ static void div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 }
 
 /* MMIO table (mirrored in _native.py): FALLBACK (a C-callable pointer to the Python read
- * callback), FALLBACK_USER, NWORDS, the timer (below), then one entry per 32-bit word of the
- * mapping: a value 0..0xFFFFFFFF is what the register reads; SLOW (-1) sends the read to
- * Python; TIME_LO/TIME_HI (-2/-3) read the low/high word of a counter that runs with virtual
- * time: floor(cycle * NUM / DEN) + OFFSET, at the cycle of the reading instruction (the CLINT's
- * mtime, which firmware polls in delay loops). */
-enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_T_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_WORDS0 };
+ * callback), FALLBACK_USER, NWORDS, the block hook's array, the timer and the poll skipper
+ * (below), then one entry per 32-bit word of the mapping: a value 0..0xFFFFFFFF is what the
+ * register reads; SLOW (-1) sends the read to Python; TIME_LO/TIME_HI (-2/-3) read the low/high
+ * word of a counter that runs with virtual time: floor(cycle * NUM / DEN) + OFFSET, at the cycle
+ * of the reading instruction (the CLINT's mtime, which firmware polls in delay loops). */
+enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET,
+       M_P_SKIP, M_P_NCTR, M_P_ADDR, M_P_SIZE, M_P_WORD, M_P_VALUE, M_P_DELTA_OK,
+       M_P_CTR0, M_P_MAX_CTR = 8, M_P_VAL0 = M_P_CTR0 + M_P_MAX_CTR,
+       M_P_D0 = M_P_VAL0 + M_P_MAX_CTR + 2, M_WORDS0 = M_P_D0 + M_P_MAX_CTR + 2 };
+/* The counters a poll loop's iteration moves (Machine.poll_counters): instructions, cycles,
+ * blocks, branches, mispredicts, instruction-cache hits and misses. */
+enum { P_INSNS, P_CYCLES, P_BLOCKS, P_BRANCHES, P_MISPREDICTS, P_CACHE_HITS, P_CACHE_MISSES };
 #define SLOW (-1)
 #define TIME_LO (-2)
 #define TIME_HI (-3)
+
+/* The record of the block running now (the last the hook counted), NULL if its slot holds
+ * another size of it. */
+static int64_t *current_record(const int64_t *st)
+{
+    const int64_t a = st[LAST_ADDR];
+    for (int64_t r = 0; r < st[NREG]; r++) {
+        const int64_t base = st[REGION0 + 3 * r];
+        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
+            int64_t *rec = (int64_t *)st + TABLES0 + (st[REGION0 + 3 * r + 2] + ((a - base) >> 1)) * N_FIELDS;
+            return rec[F_BSIZE] == st[LAST_SIZE] ? rec : NULL;
+        }
+    }
+    return NULL;
+}
 
 /* Cycles retired before the instruction accessing memory now, when the block running now has
  * a single memory access (decode put the cycles before it, + 1, in FLAGS at ACCESS_SHIFT):
@@ -302,18 +324,64 @@ enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_T_STATE, M_T_NUM, M_T_DEN, M_T_O
  * it. -1 if not known here (Python then answers). */
 static int64_t access_cycle(const int64_t *st)
 {
-    const int64_t a = st[LAST_ADDR];
-    for (int64_t r = 0; r < st[NREG]; r++) {
-        const int64_t base = st[REGION0 + 3 * r];
-        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
-            const int64_t *rec = st + TABLES0 + (st[REGION0 + 3 * r + 2] + ((a - base) >> 1)) * N_FIELDS;
-            const int64_t before = (rec[F_FLAGS] >> ACCESS_SHIFT) & ACCESS_MASK;
-            if (rec[F_BSIZE] != st[LAST_SIZE] || before == 0)
-                return -1;
-            return st[CYCLES] - rec[F_CYC] + before - 1;
+    const int64_t *rec = current_record(st);
+    const int64_t before = rec ? (rec[F_FLAGS] >> ACCESS_SHIFT) & ACCESS_MASK : 0;
+    return before ? st[CYCLES] - rec[F_CYC] + before - 1 : -1;
+}
+
+/* A shadowed register polled by a loop that does nothing else (FLAG_POLL, decided at decode:
+ * one load, register ALU work on what it read, a conditional branch back to its start) reads
+ * the same value until the hook's deadline: only Python changes shadows, and Python runs at
+ * stops. Once two iterations in a row (the block ran again, and nothing else: one block apart)
+ * read the same value and moved every counter (M_P_CTR0..: instructions, cycles, blocks, then
+ * the others; then the block's two accumulators) by the same amounts, the iterations still to
+ * start before the deadline are identical: their counts are
+ * added at once, as in _i2c.c's TIP polls. Never while single-stepping (deadline INT64_MAX) or
+ * with a call profile recorded (SKIP off). */
+static void skip_polls(int64_t *t, int64_t w, int64_t value)
+{
+    int64_t *st = (int64_t *)(intptr_t)t[M_STATE];
+    int64_t *rec = current_record(st);
+    const int64_t n = t[M_P_NCTR], deadline = st[DEADLINE], now = st[CYCLES];
+    int64_t d[M_P_MAX_CTR + 2], v[M_P_MAX_CTR + 2], same;
+
+    if (rec == NULL || !(rec[F_FLAGS] & FLAG_POLL) || deadline == INT64_MAX || n <= P_MISPREDICTS ||
+        n > M_P_MAX_CTR) {
+        t[M_P_ADDR] = -1;
+        return;
+    }
+    same = st[LAST_ADDR] == t[M_P_ADDR] && st[LAST_SIZE] == t[M_P_SIZE] && w == t[M_P_WORD] &&
+           value == t[M_P_VALUE];
+    for (int64_t i = 0; i < n + 2; i++) {
+        v[i] = i < n ? *(int64_t *)(intptr_t)t[M_P_CTR0 + i] : rec[F_ACC_I + (i - n)];
+        d[i] = v[i] - t[M_P_VAL0 + i];
+    }
+    if (same && t[M_P_DELTA_OK]) {
+        int64_t steady = 1;
+        for (int64_t i = 0; i < n + 2; i++)
+            steady &= d[i] == t[M_P_D0 + i];
+        /* Nothing but the loop ran between the two reads (one block), and its branch went as
+         * predicted: equal counts alone could hide a predictor still learning (a 2-bit counter
+         * 0 -> 1 -> 2 mispredicts twice, then predicts right). */
+        if (steady && d[1] > 0 && d[P_BLOCKS] == 1 && d[P_MISPREDICTS] == 0 && deadline > now) {
+            const int64_t k = (deadline - now + d[1] - 1) / d[1];   /* iterations that start before it */
+            for (int64_t i = 0; i < n; i++)
+                *(int64_t *)(intptr_t)t[M_P_CTR0 + i] += k * d[i];
+            rec[F_ACC_I] += k * d[n];
+            rec[F_ACC_C] += k * d[n + 1];
+            for (int64_t i = 0; i < n + 2; i++)
+                v[i] += k * d[i];
         }
     }
-    return -1;
+    for (int64_t i = 0; i < n + 2; i++) {
+        t[M_P_VAL0 + i] = v[i];
+        t[M_P_D0 + i] = d[i];
+    }
+    t[M_P_DELTA_OK] = same;
+    t[M_P_ADDR] = st[LAST_ADDR];
+    t[M_P_SIZE] = st[LAST_SIZE];
+    t[M_P_WORD] = w;
+    t[M_P_VALUE] = value;
 }
 
 static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
@@ -323,12 +391,13 @@ static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
     if (w < (uint64_t)t[M_NWORDS]) {
         int64_t v = t[M_WORDS0 + w];
         if ((v == TIME_LO || v == TIME_HI) && t[M_T_DEN] > 0) {
-            const int64_t cyc = access_cycle((const int64_t *)(intptr_t)t[M_T_STATE]);
+            const int64_t cyc = access_cycle((const int64_t *)(intptr_t)t[M_STATE]);
             if (cyc >= 0) {
                 const uint64_t now = (uint64_t)((__int128)cyc * t[M_T_NUM] / t[M_T_DEN]) + (uint64_t)t[M_T_OFFSET];
                 v = (int64_t)(v == TIME_LO ? now & 0xFFFFFFFFu : now >> 32);
             }
-        }
+        } else if (v >= 0 && t[M_P_SKIP])
+            skip_polls(t, (int64_t)w, v);
         if (v >= 0) {
             const unsigned shift = (unsigned)(offset & 3) * 8;
             const uint64_t mask = size >= 4 ? 0xFFFFFFFFull : ((1ull << (8 * size)) - 1);

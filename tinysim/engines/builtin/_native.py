@@ -38,6 +38,7 @@ STOP_DEADLINE, STOP_NEWBLOCK, STOP_SPIN, STOP_WATCH, STOP_DIV0 = 1, 2, 4, 8, 16
 # FLAGS bits per block.
 FLAG_SPIN = 1         # the block is a branch to itself: nothing but an exception can leave it
 FLAG_WATCH = 2        # the block may unmask interrupts (cpsie, msr primask, csrs mstatus …)
+FLAG_POLL = 8         # a loop that only polls one register (see _hook.c, skip_polls)
 # How a block ends (FLAGS bits 4-7), the cycles its conditional branch adds when taken (bits
 # 8-11, Cortex-M4: P) and the cycles a taken branch *to* the block adds (bits 12-15,
 # Cortex-M4: a 32-bit first instruction at a halfword address needs a second fetch).
@@ -289,10 +290,16 @@ class DivideTrap:
 
 
 # MMIO table words (mirrored in _hook.c): the Python read callback that answers whatever
-# the shadow does not, a timer (the block hook's array, NUM, DEN, OFFSET: TIME_LO/TIME_HI words
-# read floor(cycle * NUM / DEN) + OFFSET at the reading instruction's cycle; DEN 0 = off), then
-# one entry per 32-bit word of the mapping (SLOW: ask Python).
-M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_T_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_WORDS0 = range(8)
+# the shadow does not, the block hook's array, a timer (NUM, DEN, OFFSET: TIME_LO/TIME_HI words
+# read floor(cycle * NUM / DEN) + OFFSET at the reading instruction's cycle; DEN 0 = off), the
+# poll skipper's state (SKIP, the counters one iteration moves, the last poll), then one entry
+# per 32-bit word of the mapping (SLOW: ask Python).
+(M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_P_SKIP, M_P_NCTR,
+ M_P_ADDR, M_P_SIZE, M_P_WORD, M_P_VALUE, M_P_DELTA_OK, M_P_CTR0) = range(15)
+M_P_MAX_CTR = 8
+M_P_VAL0 = M_P_CTR0 + M_P_MAX_CTR
+M_P_D0 = M_P_VAL0 + M_P_MAX_CTR + 2
+M_WORDS0 = M_P_D0 + M_P_MAX_CTR + 2
 SLOW, TIME_LO, TIME_HI = -1, -2, -3
 
 
@@ -300,7 +307,8 @@ class ShadowedMmio:
     """An MMIO mapping whose reads the native callback answers from a shadow table where a
     word holds a value, and Python answers elsewhere; writes always go to Python."""
 
-    def __init__(self, uc, base: int, size: int, on_read, on_write):
+    def __init__(self, uc, base: int, size: int, on_read, on_write, state_address: int,
+                 poll_counters: list[int]):
         from unicorn.unicorn_py3.unicorn import MMIO_READ_CFUNC, MMIO_WRITE_CFUNC, uccallback, uclib
         self.array = np.full(M_WORDS0 + size // 4, SLOW, dtype=np.int64)
         self.words = memoryview(self.array)          # cheap per-item writes from Python
@@ -310,17 +318,22 @@ class ShadowedMmio:
         self._write = uccallback(uc, MMIO_WRITE_CFUNC)(on_write)
         self.array[M_FALLBACK] = ctypes.cast(self._read, ctypes.c_void_p).value
         self.array[M_NWORDS] = size // 4
-        self.array[M_T_STATE:M_WORDS0] = 0
+        self.array[M_STATE:M_WORDS0] = 0
+        self.array[M_STATE] = state_address
+        assert 2 <= len(poll_counters) <= M_P_MAX_CTR
+        self.array[M_P_NCTR] = len(poll_counters)
+        self.array[M_P_CTR0:M_P_CTR0 + len(poll_counters)] = poll_counters
+        self.array[M_P_ADDR] = -1
         err = uclib.uc_mmio_map(uc._uch, base, size,
                                 ctypes.c_void_p(_addresses()["mmio_read"]),
                                 ctypes.c_void_p(self.array.ctypes.data), self._write, None)
         if err:
             raise RuntimeError(f"uc_mmio_map failed: {err}")
 
-    def set_timer(self, state_address: int, num: int, den: int, offset: int) -> None:
+    def set_timer(self, num: int, den: int, offset: int) -> None:
         """The counter TIME_LO/TIME_HI words read (den 0: Python answers them)."""
         a = self.array
-        a[M_T_STATE], a[M_T_NUM], a[M_T_DEN] = state_address, num, den
+        a[M_T_NUM], a[M_T_DEN] = num, den
         offset &= (1 << 64) - 1
         a[M_T_OFFSET] = offset - (1 << 64) if offset >= 1 << 63 else offset
 

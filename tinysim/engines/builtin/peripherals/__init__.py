@@ -55,7 +55,7 @@ class Peripheral:
             for off in self.FAST:
                 table[first + (off >> 2)] = self.read(off, 4) & 0xFFFFFFFF
         if self._timer is not None:
-            self._timer.set_timer(self.m.counter.buf.ctypes.data, *self.timer())
+            self._timer.set_timer(*self.timer())
 
     def timer(self) -> tuple[int, int, int]:
         """(num, den, offset): the TIME counter reads floor(cycle * num / den) + offset."""

@@ -372,12 +372,7 @@ class Fe310I2c(BusMaster, Peripheral):
         s[self.I_CYCLES] = hdr + 8 * N.CYCLES
         s[self.I_DEADLINE], s[self.I_LAST_ADDR], s[self.I_LAST_SIZE] = \
             (hdr + 8 * i for i in (N.DEADLINE, N.LAST_ADDR, N.LAST_SIZE))
-        # What one iteration of a skipped poll loop moves: instructions and cycles first.
-        ts = hdr + 8 * int(c.hdr[N.TSTATE])
-        counters = [hdr + 8 * N.INSNS, hdr + 8 * N.CYCLES, hdr + 8 * N.BLOCKS,
-                    ts + 8 * N.T_BRANCHES, ts + 8 * N.T_MISSES]
-        if hasattr(N, "T_CACHE0"):
-            counters += [ts + 8 * (N.T_CACHE0 + N.C_HITS), ts + 8 * (N.T_CACHE0 + N.C_MISSES)]
+        counters = self.m.poll_counters()      # what one iteration of a skipped poll loop moves
         s[self.I_NCTR] = len(counters)
         s[self.I_CTR0:self.I_CTR0 + len(counters)] = counters
         s[self.I_CALL] = ctypes.cast(cb, ctypes.c_void_p).value
@@ -451,14 +446,6 @@ class Fe310I2c(BusMaster, Peripheral):
             self.devices[w[self.I_ADDR]].i2c_write(data)
         return 0
 
-    # RV32 instructions a poll loop may hold besides its one load and its closing branch.
-    _PURE = frozenset("""lui auipc addi slti sltiu xori ori andi slli srli srai add sub sll slt sltu xor
-        srl sra or and c.li c.lui c.addi c.andi c.slli c.srli c.srai c.mv c.add c.sub c.xor c.or
-        c.and mv li not neg seqz snez sltz sgtz nop c.nop""".split())
-    _LOADS = frozenset("lw lh lhu lb lbu c.lw".split())
-    _BRANCHES = frozenset("""beq bne blt bge bltu bgeu c.beqz c.bnez beqz bnez blez bgez bltz bgtz
-        bgt ble bgtu bleu""".split())
-
     def _classify(self) -> None:
         """Is the block at I_CLS_ADDR a loop that polls SR and nothing else? One load, ALU work
         on registers, a conditional branch back to its start, and no register read before the
@@ -477,41 +464,7 @@ class Fe310I2c(BusMaster, Peripheral):
         w[e + 2] = c.acc_i.ctypes.data + slot * c.acc_i.strides[0]
 
     def _is_poll_loop(self, addr: int, size: int) -> bool:
-        if self.m.platform.arch != "riscv":
-            return False
-        try:
-            import capstone as cs
-            md = cs.Cs(cs.CS_ARCH_RISCV, cs.CS_MODE_RISCV32 | cs.CS_MODE_RISCVC)
-            md.detail = True
-            insns = list(md.disasm(self.m.read(addr, size), addr))
-        except Exception:                 # anything undecodable is simply not skipped
-            return False
-        if not insns or sum(i.size for i in insns) != size:
-            return False
-        *body, last = insns
-        if last.mnemonic not in self._BRANCHES or last.address + last.operands[-1].imm != addr:
-            return False
-        loads = [i for i in body if i.mnemonic in self._LOADS]
-        if len(loads) != 1 or any(i.mnemonic not in self._PURE | self._LOADS for i in body):
-            return False
-        # Capstone has no register access lists for RISC-V: the first register of an ALU op or
-        # load is its destination, the others are read; the two-operand compressed forms also
-        # read their destination; branches only read.
-        def access(i):
-            regs = [o.reg for o in i.operands if o.type == cs.CS_OP_REG]
-            if i.mnemonic in self._BRANCHES:
-                return regs, []
-            reads_rd = i.mnemonic.startswith("c.") and i.mnemonic not in ("c.li", "c.lui", "c.mv", "c.lw")
-            return (regs if reads_rd else regs[1:]), regs[:1]
-        zero = cs.riscv.RISCV_REG_ZERO
-        written = {r for i in insns for r in access(i)[1]} - {zero}
-        seen: set[int] = set()
-        for i in insns:
-            read, write = access(i)
-            if any(r in written and r not in seen for r in read):
-                return False
-            seen.update(write)
-        return True
+        return self.m.platform.arch == "riscv" and self.m.block(addr, size).poll
 
     def get_state(self):
         st = super().get_state()

@@ -19,7 +19,10 @@ compared.
 from __future__ import annotations
 
 import re
+
 import pytest
+
+from tinysim.timing import load_timing
 
 from test_timing_rules import tmb  # noqa: F401  (the built, run microbenchmarks)
 
@@ -64,3 +67,37 @@ def test_alu_rounds_match_hifive1_silicon(silicon):
     assert got[10] - got[6] == HIFIVE1_ARITH_CYCLES[10] - HIFIVE1_ARITH_CYCLES[6]
     for n, cycles in HIFIVE1_ARITH_CYCLES.items():
         assert abs(got[n] - cycles) / cycles <= HIFIVE1_TOLERANCE, (n, got[n], cycles)
+
+
+# -- the report's accuracy note comes from the tables' silicon_checks: they must hold ----------
+def _checks(table):
+    return {w: (silicon, model) for w, silicon, model, _ in load_timing(table).silicon_checks}
+
+
+def test_cortex_m4_silicon_checks_are_what_the_model_gives(tmb, silicon):
+    checks = _checks("cortex-m4")
+    udiv = next(v for w, v in checks.items() if "udiv_loop" in w)
+    taken = next(v for w, v in checks.items() if "loop_taken" in w)
+    got = {int(m[1]): int(m[2]) for m in
+           re.finditer(r"sil udiv_loop iterations=(\d+) cycles=(\d+)", silicon["nano33ble"])}
+    assert udiv == (NRF52840_UDIV_LOOP_CYCLES, (got[2000] - got[1000]) / 1000)
+    assert taken == (SILICON_LOOP_CYCLES_PER_ITERATION, (tmb["nano33ble"]["loop_taken"] - 3 - 1 + 2) / 100)
+    assert load_timing("cortex-m4").silicon_summary() == "matches 2 published silicon loop measurements exactly"
+
+
+def test_sifive_e31_silicon_checks_are_what_the_model_gives(silicon):
+    got = {int(m[1]): int(m[2]) for m in re.finditer(r"sil arith n=(\d+) cycles=(\d+)", silicon["hifive1"])}
+    table = list(_checks("sifive-e31").values())
+    assert table == [(HIFIVE1_ARITH_CYCLES[n], got[n]) for n in sorted(HIFIVE1_ARITH_CYCLES)]
+    lo = min((got[n] - c) / c for n, c in HIFIVE1_ARITH_CYCLES.items()) * 100
+    hi = max((got[n] - c) / c for n, c in HIFIVE1_ARITH_CYCLES.items()) * 100
+    assert load_timing("sifive-e31").silicon_summary() == \
+        f"{lo:+.1f} % to {hi:+.1f} % against 5 published silicon loop measurements"
+
+
+def test_the_report_carries_the_note(fw):
+    from tinysim import api
+    from tinysim.render import text
+    r = api.run("hifive1", fw("hifive1", "count"), max_time_s=0.01)
+    assert r.timing_checked == load_timing("sifive-e31").silicon_summary()
+    assert f"(estimated, timing table sifive-e31; {r.timing_checked})" in text(r)

@@ -9,6 +9,7 @@ from .engines.base import Engine, StopInfo, engine_class
 from .memory import memory_use
 from .platform import Platform, load_platform
 from .report import FaultReport, RunResult
+from .timing import load_timing
 
 
 def open_board(platform: str | Path | Platform, firmware: str | Path | Firmware,
@@ -86,4 +87,5 @@ def make_result(eng: Engine, stop: StopInfo, uart: bytes, lines=()) -> RunResult
         stack_peak_bytes=eng.stack_peak(),
         stack_size_bytes=(region[1] - region[0]) if region else None,
         fault=fault, leds=leds, sensors=eng.sensor_report(), uart_lines=tuple(lines),
-        notes=eng.count_notes())
+        notes=eng.count_notes(),
+        timing_checked=load_timing(plat.timing).silicon_summary() if eng.capabilities.cycle_model else "")

@@ -14,7 +14,8 @@ def _si(n: float) -> str:
 
 
 def text(r: RunResult) -> str:
-    est = " (estimated, timing table " + r.timing_model + ")" if r.cycles_estimated else ""
+    est = f" (estimated, timing table {r.timing_model}" + \
+        (f"; {r.timing_checked})" if r.timing_checked else ")") if r.cycles_estimated else ""
     lines = [f"── tinysim: {r.platform} · {r.engine} engine · {r.firmware}"]
     end = r.exit_reason
     if r.exit_reason == "exit":
@@ -64,7 +65,8 @@ def inference_text(inf) -> str:
     lines += [f"match           {verdict}"] + [f"  {p}" for p in inf.output_problems]
     lines += [
         f"per inference   {inf.instructions_per_inference:,} instructions, "
-        f"{inf.cycles_per_inference:,} cycles (estimated), {inf.latency_ms:.3f} ms"
+        f"{inf.cycles_per_inference:,} cycles (estimated"
+        + (f"; {inf.cycles_checked}" if inf.cycles_checked else "") + f"), {inf.latency_ms:.3f} ms"
         + (f", {inf.kernels} kernels" if inf.kernels else ""),
         f"arena           planned "
         + (f"{inf.arena_planned_bytes:,} bytes" if inf.arena_planned_bytes is not None else "n/a")

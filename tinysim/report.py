@@ -49,6 +49,7 @@ class RunResult:
     sensors: dict = field(default_factory=dict)    # name -> {"lost_samples": int}
     uart_lines: tuple = ()                         # (virtual time s, line) per completed line
     notes: tuple = ()                              # where figures are not exact (or cost more), why
+    timing_checked: str = ""                       # the timing model against silicon (TimingTable.silicon_summary)
 
     @property
     def process_exit_code(self) -> int:

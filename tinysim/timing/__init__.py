@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +42,21 @@ class TimingTable:
     # board's memory-system model recomputes it from the registers firmware writes),
     # uncached_line_cycles (a line fetched with the cache disabled), count_at_reset.
     icache: dict | None = None
+    # Published silicon measurements and the model's figures for the same workloads:
+    # (workload, silicon cycles, model cycles, source). Not part of the costs (repr, compare).
+    silicon_checks: tuple = field(default=(), repr=False, compare=False)
+
+    def silicon_summary(self) -> str:
+        """How the model compares with silicon where that was measured, for the report."""
+        checks = self.silicon_checks
+        if not checks:
+            return "not checked against silicon"
+        errors = sorted((model - silicon) / silicon * 100 for _, silicon, model, _ in checks)
+        n = f"{len(checks)} published silicon loop measurement{'s' if len(checks) > 1 else ''}"
+        if errors[0] == errors[-1] == 0:
+            return f"matches {n} exactly"
+        lo, hi = (f"{e:+.1f} %" for e in (errors[0], errors[-1]))
+        return f"{lo} to {hi} against {n}"
 
     def cost(self, name: str, nregs: int = 0, conditional: bool = False) -> int:
         c = self.costs.get(name)
@@ -97,4 +112,16 @@ def load_timing(name: str) -> TimingTable:
                        default=int(data.get("default", 1)), costs=costs, source=str(path),
                        latency=latency, predictor=bp,
                        taken_penalty=int(data.get("taken_penalty", 0)),
-                       unaligned_target=int(data.get("unaligned_target", 0)), icache=ic)
+                       unaligned_target=int(data.get("unaligned_target", 0)), icache=ic,
+                       silicon_checks=_silicon_checks(data.get("silicon_checks", []), path))
+
+
+def _silicon_checks(items, path: Path) -> tuple:
+    out = []
+    for i, c in enumerate(items):
+        if not (isinstance(c, dict) and isinstance(c.get("silicon"), int) and c["silicon"] > 0
+                and isinstance(c.get("model"), int) and c.get("workload") and c.get("source")):
+            raise EngineError(f"{path.name}: silicon_checks[{i}] needs workload, source and "
+                              "positive integer silicon and model cycles")
+        out.append((str(c["workload"]), c["silicon"], c["model"], str(c["source"])))
+    return tuple(out)

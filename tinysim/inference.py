@@ -201,7 +201,19 @@ class Reference:
 
 
 def reference(model: bytes, inputs: list[np.ndarray], n_outputs: int | None = None) -> Reference:
-    """TFLM's own interpreter (reference kernels) on the same input bytes."""
+    """TFLM's own interpreter (reference kernels) on the same input bytes; a result is kept in
+    the cache directory by TFLM's version, the model and the inputs (importing TFLM's runtime
+    alone takes ~40 ms, a scenario's start-up pays it every run otherwise)."""
+    from importlib.metadata import version
+    key = [b"tflm-reference", version("tflite-micro").encode(), _SOURCE, str(n_outputs).encode(), model]
+    for x in inputs:
+        x = np.ascontiguousarray(x)
+        key += [f"{x.dtype.str}{x.shape}".encode(), x.tobytes()]
+    return derived("reference", b"|".join(len(k).to_bytes(8, "little") + k for k in key),
+                   lambda: _reference(model, inputs, n_outputs))
+
+
+def _reference(model: bytes, inputs: list[np.ndarray], n_outputs: int | None) -> Reference:
     from tflite_micro.python.tflite_micro import runtime
     # TFLM's default arena (10x the model) is too small for small models with large activations;
     # the arena use it reports does not depend on the size given
@@ -282,6 +294,7 @@ class InferenceReport:
     op_types: dict                      # name -> {"count", "instructions", "cycles"}
     output_problems: tuple[str, ...] = ()   # why the outputs cannot be compared byte for byte
     kernels: str | None = None          # "opt" or "ref" (tsrt kernel variant in the firmware), None: not tsrt
+    cycles_checked: str = ""            # the timing model against silicon (TimingTable.silicon_summary)
 
 
 PREBUILT = Path(__file__).parent / "prebuilt"
@@ -361,7 +374,7 @@ def run_model(platform, model_path, *, input_path=None, seed: int = 0, firmware=
                   latency_ms=per_inf[1] / plat.clock_hz * 1e3, arena_tflm_bytes=ref.arena_used_bytes,
                   arena_peak_bytes=arena_peak, stack_peak_bytes=run.stack_peak_bytes,
                   model_flash_bytes=len(model), code_flash_bytes=run.flash_bytes, ops=tuple(ops),
-                  op_types=types, kernels=variant)
+                  op_types=types, kernels=variant, cycles_checked=run.timing_checked)
     if results is None and not marks and fw.symbol("tsrt_op_marker") is None:
         # Neither a results struct nor the runtime: this ELF cannot run the model it was given.
         raise ModelError(f"{fw_path}: does not run models: it has no tsrt_results struct and no tsrt "

@@ -6,6 +6,8 @@ ScenarioResult (plain data) that the terminal, JSON and JUnit renderers read.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -302,16 +304,35 @@ class ScenarioResult:
         return [c for c in self.checks if not c.passed and c.belongs_to(self.must_fail) and c.key != "must_fail"]
 
 
+def _streams_source() -> bytes:
+    """The stream generators' code: a cached stream is made again when it changes."""
+    h = hashlib.sha256()
+    for f in sorted((Path(__file__).parent / "streams").glob("*.py")):
+        h.update(f.read_bytes())
+    return h.digest()
+
+
 def _stream_data(sc: Scenario, i: int, s: StreamSpec, notes: list[str] | None = None):
-    from . import streams as st
     unit = CHANNEL_UNITS[s.channel]
     default_rate = 16000.0 if s.channel == "pcm" else 1000.0
     if s.generate is not None:
-        stream = st.generate(s.generate, seed=sc.spec.seed,
-                             rate_hz=default_rate if s.rate_hz is None else s.rate_hz,
-                             duration_s=sc.spec.duration, unit=unit, doc=sc.doc, at=("streams", i, "generate"),
-                             base_dir=sc.path.parent, error=ScenarioError)
+        rate = default_rate if s.rate_hz is None else s.rate_hz
+
+        def make():
+            from . import streams as st
+            g = st.generate(s.generate, seed=sc.spec.seed, rate_hz=rate, duration_s=sc.spec.duration,
+                            unit=unit, doc=sc.doc, at=("streams", i, "generate"),
+                            base_dir=sc.path.parent, error=ScenarioError)
+            return g.data, g.rate_hz, tuple(g.channels)
+        spec = json.dumps(s.generate, sort_keys=True, default=str)
+        if "file" in spec or "path" in spec:        # reads a recording: not a function of the spec
+            data, rate_hz, channels = make()
+        else:                                       # synthetic: kept by spec, seed, span and code
+            from .cache import derived
+            key = "|".join((spec, repr((sc.spec.seed, rate, sc.spec.duration, unit)))).encode()
+            data, rate_hz, channels = derived("streams", key + _streams_source(), make)
     else:
+        from . import streams as st
         stream = st.load(sc.resolve(s.file), rate_hz=s.rate_hz, unit=s.unit, columns=s.columns)
         stream = stream.to_unit(unit)
         if s.channel == "pcm" and s.rate_hz is None and stream.rate_hz != default_rate:
@@ -321,15 +342,16 @@ def _stream_data(sc: Scenario, i: int, s: StreamSpec, notes: list[str] | None = 
                 notes.append(f"{s.sensor}: {Path(s.file).name} resampled {stream.rate_hz:g} -> "
                              f"{default_rate:g} Hz (set rate_hz to choose the rate)")
             stream = stream.resample(default_rate)
+        data, rate_hz, channels = stream.data, stream.rate_hz, tuple(stream.channels)
     need = CHANNEL_COLUMNS[s.channel]
-    if stream.n_channels != need:
+    if len(channels) != need:
         where = s.file or "the generator"
         raise ScenarioError(f"{sc.doc.file}: streams[{i}] cannot feed {s.sensor}.{s.channel}", [Problem(
             sc.doc.file, sc.doc.line(("streams", i, "file" if s.file else "generate")), f"streams[{i}]",
             f"{s.channel} needs {need} data column{'s' if need > 1 else ''} "
-            f"({'x, y, z' if need == 3 else 'one'}); {where} has {stream.n_channels}: {', '.join(stream.channels)}")],
+            f"({'x, y, z' if need == 3 else 'one'}); {where} has {len(channels)}: {', '.join(channels)}")],
             hint="add the missing columns to the recording, or pick them with `columns: [...]`")
-    return stream.data, stream.rate_hz
+    return data, rate_hz
 
 
 def run_scenario(path: str | Path | Scenario, *, max_time_s: float | None = None,

@@ -418,6 +418,7 @@ class Snapshot:
     hot: tuple[tuple[str, int, int, float], ...] = ()   # functions by cycles: name, insns, cycles, %
     pc: int | None = None              # where the core is (shown while stopped)
     pc_function: str | None = None     # "main+0x12"
+    timing_note: str = ""              # the timing model against silicon (TimingTable.silicon_summary)
     level_dbfs: float | None = None    # microphone: RMS of the last 50 ms, dB full scale
     spectrogram: tuple[tuple[int, ...], ...] = ()   # microphone: the last second's int8 log-mel frames
 
@@ -758,9 +759,15 @@ class LiveSession:
             detections=tuple(self.detections[-50:]), budgets=self._budgets(), injections=tuple(self.injections),
             fault=self.fault, expect=tuple(t.expect), ambient=self.feeds[0].ambient if self.feeds else None,
             error=self.error, pc=pc, pc_function=where, hot=self._hot_functions(),
-            level_dbfs=level, spectrogram=spectrogram,
+            level_dbfs=level, spectrogram=spectrogram, timing_note=self._timing_note(),
             reached_after_s=None if self.reached_at is None else self.reached_at - self.started_at,
             reached_cpu_s=None if self.reached_at is None else self.reached_cpu - self.started_cpu)
+
+    def _timing_note(self) -> str:
+        if not self.eng.capabilities.cycle_model:
+            return ""
+        from .timing import load_timing
+        return load_timing(self.plat.timing).silicon_summary()
 
     def _hot_functions(self, top: int = 20) -> tuple:
         """Cycles per function since boot, from the engine's block profile (recomputed at most

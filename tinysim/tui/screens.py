@@ -362,11 +362,11 @@ class ProfileScreen(Screen):
         head.append("profile of the last inference", style="bold")
         if inf is not None:
             head.append(f"  #{inf.count} · {inf.cycles:,} cycles · {inf.instructions:,} instructions · "
-                        f"{inf.latency_ms:.2f} ms at {s.clock_hz / 1e6:g} MHz (cycles estimated from the timing table)",
-                        style="dim")
+                        f"{inf.latency_ms:.2f} ms at {s.clock_hz / 1e6:g} MHz", style="dim")
         else:
             head.append("  no inference yet (needs firmware on the tinysim runtime and a model)", style="dim")
-        head.append("\nclick a column header to sort", style="dim")
+        head.append("\ncycles estimated from the timing table" + (f" ({s.timing_note})" if s.timing_note else "")
+                    + " · click a column header to sort", style="dim")
         self.query_one("#profile-title", Static).update(head)
 
     @on(DataTable.HeaderSelected)

@@ -65,3 +65,16 @@ def test_printing_skips_the_uart_wait(fw, monkeypatch):
         assert any(eng.firmware.function_at(b.addr)[0] in ("console_write", "uart_putc", "putc")
                    for b in polls if eng.firmware.function_at(b.addr)), \
             [eng.firmware.function_at(b.addr) for b in polls]
+
+
+@pytest.mark.parametrize("board", ["nano33ble", "hifive1"])
+def test_a_restore_in_a_poll_loop_runs_as_before(fw, board):
+    """Snapshot while hello waits on its UART, run on, restore, run again: the same counts."""
+    with api.open_board(board, fw(board, "hello")) as eng:
+        eng.run(for_time_s=0.004)
+        snap = eng.snapshot()
+        eng.run(for_time_s=0.003)
+        first = eng.counters()
+        eng.restore(snap)
+        eng.run(for_time_s=0.003)
+        assert eng.counters() == first

@@ -505,6 +505,7 @@ class BuiltinEngine(Engine):
         m.shadows_stale = True          # the host may have changed models since the last run
         for mapping in m._shadow_maps:  # a call profile's hook must see every iteration
             mapping.array[N.M_P_SKIP] = int(m.SKIP_POLLS and m.profiler is None)
+            mapping.array[N.M_P_ADDR] = -1      # no last poll: a restore may have moved the counters
         if getattr(self, "_stepping", False):
             m.uc.ctl_flush_tb()             # drop the blocks translated for stepping (see step)
             self._stepping = False

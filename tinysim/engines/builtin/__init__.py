@@ -46,6 +46,7 @@ class _Event:
 class Machine:
     """Unicorn plus the board: memory, peripherals, core support, events, counters."""
     SKIP_POLLS = True       # count identical iterations of register-poll loops at once (_hook.c)
+    NATIVE_STORE = True     # configuration registers (Peripheral.STORE) written natively
 
     def __init__(self, engine: "BuiltinEngine", platform: Platform, firmware: Firmware):
         self.engine = engine
@@ -230,7 +231,7 @@ class Machine:
             if native is not None:
                 self._mmio_keep.append(native)
                 return
-        fast = [p for p in periphs if getattr(p, "FAST", ()) or getattr(p, "TIME", {})]
+        fast = [p for p in periphs if getattr(p, "FAST", ()) or getattr(p, "TIME", {}) or getattr(p, "STORE", ())]
 
         def on_read(uc, off, size_, _ud):
             addr = base + off
@@ -266,6 +267,10 @@ class Machine:
                 p._timer = mapping
                 for off, kind in p.TIME.items():
                     mapping.words[p._shadow[1] + off // 4] = kind
+            if p.STORE and self.NATIVE_STORE:
+                p.keep_stored_natively(mapping.words, p._shadow[1])
+                for off in p.STORE:
+                    mapping.words[p._shadow[1] + mapping.n + off // 4] = N.W_STORE
             p.changed()
             self._shadowed.append(p)
 

@@ -97,7 +97,9 @@ class CoreBase:
         b = m.current_block()
         serial = int(m.counter.hdr[N.BLOCKS])
         after = self._last_access[1] if self._last_access[0] == serial else -1
-        k = self.locate_access(b, addr, after)
+        k = b.single_access              # a block with one memory access: it is that one
+        if k is None or k <= after:
+            k = self.locate_access(b, addr, after)
         self._last_access = (serial, k)
         return m.retired_before(b, k)
 

@@ -9,6 +9,7 @@ import hashlib
 import os
 import pickle
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ...cache import cache_dir
@@ -63,15 +64,24 @@ class Block:
         return (self.end << END_SHIFT) | (min(self.taken, 15) << TAKEN_SHIFT) | \
             (min(self.entry, 15) << ENTRY_SHIFT) | (FLAG_IFLUSH if self.iflush else 0)
 
+    @cached_property
+    def single_access(self) -> int | None:
+        """Index of the block's only memory access (an instruction with a base register), None
+        with none, several or one that cannot be placed: any access the block makes is by it."""
+        at = [i for i, x in enumerate(self.insns) if x.mem is not None or _accesses_without_operand(x.name)]
+        if len(at) != 1 or self.insns[at[0]].mem is None or not self.insns[at[0]].mem.base:
+            return None
+        return at[0]
+
     @property
     def access_flags(self) -> int:
         """FLAGS bits ACCESS: with a single memory access in the block, 1 + the cycles of the
         instructions before it, so that the native side knows the cycle a timer register is
-        read at (as ``exact_counters`` finds it); 0 with none, several or one it cannot place."""
-        at = [i for i, x in enumerate(self.insns) if x.mem is not None or _accesses_without_operand(x.name)]
-        if len(at) != 1 or self.insns[at[0]].mem is None or not self.insns[at[0]].mem.base:
+        read at (as ``exact_counters`` finds it); 0 otherwise."""
+        k = self.single_access
+        if k is None:
             return 0
-        before = 1 + sum(x.cost for x in self.insns[:at[0]])
+        before = 1 + sum(x.cost for x in self.insns[:k])
         return before << ACCESS_SHIFT if before <= ACCESS_MASK else 0
 
     def index_of(self, pc: int) -> int:

@@ -294,7 +294,13 @@ static void div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 enum { M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET,
        M_P_SKIP, M_P_NCTR, M_P_ADDR, M_P_SIZE, M_P_WORD, M_P_VALUE, M_P_DELTA_OK,
        M_P_CTR0, M_P_MAX_CTR = 8, M_P_VAL0 = M_P_CTR0 + M_P_MAX_CTR,
-       M_P_D0 = M_P_VAL0 + M_P_MAX_CTR + 2, M_WORDS0 = M_P_D0 + M_P_MAX_CTR + 2 };
+       M_P_D0 = M_P_VAL0 + M_P_MAX_CTR + 2, M_WFALLBACK = M_P_D0 + M_P_MAX_CTR + 2, M_WFALLBACK_USER,
+       M_WORDS0 };
+/* After the NWORDS read entries, one write mode per word: W_PYTHON, or W_STORE for a register
+ * whose writes only keep the value (configuration: addresses, pointers, counts), which is then
+ * kept in its read entry without a trip through Python (Peripheral.STORE). */
+enum { W_PYTHON, W_STORE };
+typedef void (*mmio_write_fn)(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user);
 /* The counters a poll loop's iteration moves (Machine.poll_counters): instructions, cycles,
  * blocks, branches, mispredicts, instruction-cache hits and misses. */
 enum { P_INSNS, P_CYCLES, P_BLOCKS, P_BRANCHES, P_MISPREDICTS, P_CACHE_HITS, P_CACHE_MISSES };
@@ -408,6 +414,17 @@ static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
     return ((mmio_read_fn)(intptr_t)t[M_FALLBACK])(uc, offset, size, (void *)(intptr_t)t[M_FALLBACK_USER]);
 }
 
+static void mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    int64_t *t = (int64_t *)user;
+    const uint64_t w = offset >> 2;
+    if (size == 4 && !(offset & 3) && w < (uint64_t)t[M_NWORDS] && t[M_WORDS0 + t[M_NWORDS] + w] == W_STORE) {
+        t[M_WORDS0 + w] = (int64_t)(value & 0xFFFFFFFFu);
+        return;
+    }
+    ((mmio_write_fn)(intptr_t)t[M_WFALLBACK])(uc, offset, size, value, (void *)(intptr_t)t[M_WFALLBACK_USER]);
+}
+
 /* resolve() for Python (single-stepping, where the hook's own resolution is paused): the
  * shared array's address, then prev, fl, end, to as above. */
 static PyObject *py_resolve(PyObject *self, PyObject *args)
@@ -432,8 +449,9 @@ static PyObject *py_fetch(PyObject *self, PyObject *args)
 
 static PyObject *addresses(PyObject *self, PyObject *unused)
 {
-    return Py_BuildValue("{s:K,s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
+    return Py_BuildValue("{s:K,s:K,s:K,s:K}", "block_hook", (unsigned long long)(uintptr_t)&block_hook,
                          "mmio_read", (unsigned long long)(uintptr_t)&mmio_read,
+                         "mmio_write", (unsigned long long)(uintptr_t)&mmio_write,
                          "div_hook", (unsigned long long)(uintptr_t)&div_hook);
 }
 

@@ -292,41 +292,51 @@ class DivideTrap:
 # MMIO table words (mirrored in _hook.c): the Python read callback that answers whatever
 # the shadow does not, the block hook's array, a timer (NUM, DEN, OFFSET: TIME_LO/TIME_HI words
 # read floor(cycle * NUM / DEN) + OFFSET at the reading instruction's cycle; DEN 0 = off), the
-# poll skipper's state (SKIP, the counters one iteration moves, the last poll), then one entry
-# per 32-bit word of the mapping (SLOW: ask Python).
+# poll skipper's state (SKIP, the counters one iteration moves, the last poll), the Python write
+# callback, then one entry per 32-bit word of the mapping (SLOW: ask Python), then one write
+# mode per word (W_STORE: the write only keeps the value, in the read entry).
 (M_FALLBACK, M_FALLBACK_USER, M_NWORDS, M_STATE, M_T_NUM, M_T_DEN, M_T_OFFSET, M_P_SKIP, M_P_NCTR,
  M_P_ADDR, M_P_SIZE, M_P_WORD, M_P_VALUE, M_P_DELTA_OK, M_P_CTR0) = range(15)
 M_P_MAX_CTR = 8
 M_P_VAL0 = M_P_CTR0 + M_P_MAX_CTR
 M_P_D0 = M_P_VAL0 + M_P_MAX_CTR + 2
-M_WORDS0 = M_P_D0 + M_P_MAX_CTR + 2
+M_WFALLBACK = M_P_D0 + M_P_MAX_CTR + 2
+M_WFALLBACK_USER = M_WFALLBACK + 1
+M_WORDS0 = M_WFALLBACK_USER + 1
 SLOW, TIME_LO, TIME_HI = -1, -2, -3
+W_PYTHON, W_STORE = 0, 1      # write modes, one per word after the read entries
 
 
 class ShadowedMmio:
     """An MMIO mapping whose reads the native callback answers from a shadow table where a
-    word holds a value, and Python answers elsewhere; writes always go to Python."""
+    word holds a value, and Python answers elsewhere; writes go to Python except to the words
+    whose write mode is W_STORE (kept in the table natively)."""
 
     def __init__(self, uc, base: int, size: int, on_read, on_write, state_address: int,
                  poll_counters: list[int]):
         from unicorn.unicorn_py3.unicorn import MMIO_READ_CFUNC, MMIO_WRITE_CFUNC, uccallback, uclib
-        self.array = np.full(M_WORDS0 + size // 4, SLOW, dtype=np.int64)
+        n = size // 4
+        self.array = np.full(M_WORDS0 + 2 * n, SLOW, dtype=np.int64)
+        self.array[M_WORDS0 + n:] = W_PYTHON
+        self.n = n
         self.words = memoryview(self.array)          # cheap per-item writes from Python
         # uccallback: an exception in a model is kept and re-raised by emu_start, as for
         # Unicorn's own mmio_map.
         self._read = uccallback(uc, MMIO_READ_CFUNC)(on_read)
         self._write = uccallback(uc, MMIO_WRITE_CFUNC)(on_write)
-        self.array[M_FALLBACK] = ctypes.cast(self._read, ctypes.c_void_p).value
-        self.array[M_NWORDS] = size // 4
         self.array[M_STATE:M_WORDS0] = 0
+        self.array[M_FALLBACK] = ctypes.cast(self._read, ctypes.c_void_p).value
+        self.array[M_FALLBACK_USER] = 0
+        self.array[M_WFALLBACK] = ctypes.cast(self._write, ctypes.c_void_p).value
+        self.array[M_NWORDS] = n
         self.array[M_STATE] = state_address
         assert 2 <= len(poll_counters) <= M_P_MAX_CTR
         self.array[M_P_NCTR] = len(poll_counters)
         self.array[M_P_CTR0:M_P_CTR0 + len(poll_counters)] = poll_counters
         self.array[M_P_ADDR] = -1
-        err = uclib.uc_mmio_map(uc._uch, base, size,
-                                ctypes.c_void_p(_addresses()["mmio_read"]),
-                                ctypes.c_void_p(self.array.ctypes.data), self._write, None)
+        table = ctypes.c_void_p(self.array.ctypes.data)
+        err = uclib.uc_mmio_map(uc._uch, base, size, ctypes.c_void_p(_addresses()["mmio_read"]), table,
+                                ctypes.c_void_p(_addresses()["mmio_write"]), table)
         if err:
             raise RuntimeError(f"uc_mmio_map failed: {err}")
 

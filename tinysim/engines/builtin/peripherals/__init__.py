@@ -26,6 +26,11 @@ class Peripheral:
     is refreshed by ``changed()`` after every access the model handles and before each run
     slice; a model whose state changes otherwise (an input pin driven by another model)
     calls ``changed()`` itself."""
+    STORE: ClassVar[tuple[int, ...]] = ()
+    """Word offsets of registers whose writes only keep the value (configuration: addresses,
+    pointers, counts, a baud rate) and whose reads give it back: written and read natively in
+    the shadow table, which holds them (``self.regs`` reads and writes them there), so setting
+    up a transfer costs no trip through Python per register."""
     TIME: ClassVar[dict[int, int]] = {}
     """Word offsets of the low and high words of a counter that runs with virtual time (the
     CLINT's mtime), as ``_native.TIME_LO``/``TIME_HI``: firmware polls such counters in delay
@@ -75,18 +80,59 @@ class Peripheral:
     # Snapshots copy the model's own state; configuration and the machine are shared.
     _SHARED = ("m", "options", "name", "base", "size", "irq", "_shadow", "_timer")
 
+    def keep_stored_natively(self, table, first: int) -> None:
+        """The STORE registers move into the native table (word ``first`` is offset 0)."""
+        self.regs = NativeRegs(self.regs, table, first, self.STORE)
+
     def get_state(self) -> dict:
         return {k: (dict(v.levels) if isinstance(v, GpioLeds) else copy.deepcopy(v))
                 for k, v in vars(self).items()
                 if k not in self._SHARED and k not in ("event", "devices")}
 
     def set_state(self, state: dict) -> None:
+        native = self.regs if isinstance(self.regs, NativeRegs) else None
         for k, v in state.items():
             cur = getattr(self, k, None)
             if isinstance(cur, GpioLeds):
                 cur.levels = dict(v)
             else:
                 setattr(self, k, copy.deepcopy(v))
+        if native is not None and not isinstance(self.regs, NativeRegs):
+            self.keep_stored_natively(native.table, native.first)
+
+
+class NativeRegs(dict):
+    """A model's registers where the STORE ones live in the native MMIO table (firmware writes
+    them there without Python); the others are plain dict entries. A copy (snapshots) is a
+    plain dict of all of them."""
+
+    def __init__(self, regs: dict, table, first: int, store):
+        super().__init__({k: v for k, v in regs.items() if k not in store})
+        self.table, self.first, self.store = table, first, frozenset(store)
+        for off in self.store:
+            table[first + off // 4] = regs.get(off, 0) & 0xFFFFFFFF
+
+    def __getitem__(self, off):
+        if off in self.store:
+            return self.table[self.first + off // 4]
+        return super().__getitem__(off)
+
+    def get(self, off, default=None):
+        if off in self.store:
+            return self.table[self.first + off // 4]
+        return super().get(off, default)
+
+    def __setitem__(self, off, value):
+        if off in self.store:
+            self.table[self.first + off // 4] = value & 0xFFFFFFFF
+        else:
+            super().__setitem__(off, value)
+
+    def __contains__(self, off):
+        return off in self.store or super().__contains__(off)
+
+    def __deepcopy__(self, memo):
+        return {**dict(self.items()), **{off: self.table[self.first + off // 4] for off in self.store}}
 
 
 class NordicEvents:

@@ -65,6 +65,7 @@ class Uarte(NordicEvents, Peripheral):
     ENABLE, BAUDRATE, CONFIG, TXD_PTR, TXD_MAXCNT, TXD_AMOUNT = 0x500, 0x524, 0x56C, 0x544, 0x548, 0x54C
     TXD = 0x51C                                     # legacy UART (ENABLE=4) transmit register
     FAST = (EVENTS_ENDRX, EVENTS_TXDRDY, EVENTS_ENDTX, EVENTS_TXSTARTED, EVENTS_TXSTOPPED, TXD_AMOUNT)
+    STORE = (ENABLE, BAUDRATE, CONFIG, TXD_PTR, TXD_MAXCNT)
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
@@ -206,6 +207,8 @@ class Twim(NordicEvents, BusMaster, Peripheral):
     # others mid-transfer (LASTTX, RXSTARTED, LASTRX, SUSPENDED) are worked out when firmware
     # reads them (or they interrupt), so a transfer costs one trip through Python, not four.
     FAST = (EVENTS_STOPPED, EVENTS_ERROR, EVENTS_TXSTARTED, ERRORSRC, RXD_AMOUNT, TXD_AMOUNT)
+    PSEL_SCL, PSEL_SDA = 0x508, 0x50C
+    STORE = (SHORTS, ENABLE, FREQUENCY, RXD_PTR, RXD_MAXCNT, TXD_PTR, TXD_MAXCNT, ADDRESS, PSEL_SCL, PSEL_SDA)
     LAZY = (EVENTS_SUSPENDED, EVENTS_RXSTARTED, EVENTS_LASTRX, EVENTS_LASTTX)
 
     def __init__(self, machine, spec):

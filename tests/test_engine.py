@@ -333,7 +333,7 @@ def test_a_register_list_load_of_a_peripheral_reads_the_count_at_that_instructio
 
 def test_an_unmatched_peripheral_access_is_reported(fw, monkeypatch):
     from tinysim.engines.builtin.cortexm import CortexM
-    monkeypatch.setattr(CortexM, "effective_address", lambda self, insn, mem: None)
+    monkeypatch.setattr(CortexM, "effective_address", lambda self, insn, mem, read: None)
     r = run(fw, "nano33ble", "cycles")
     assert r.exit_reason == "exit"
     assert len(r.notes) == 1 and "could not be matched to the instruction" in r.notes[0]

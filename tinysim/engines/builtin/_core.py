@@ -105,11 +105,18 @@ class CoreBase:
 
     def locate_access(self, b, addr: int, after: int) -> int:
         first = None
+        seen: dict[int, int] = {}           # a block's accesses share base registers: read each once
+
+        def read(rid: int) -> int:
+            v = seen.get(rid)
+            if v is None:
+                v = seen[rid] = self.uc.reg_read(rid)
+            return v
         for i, insn in enumerate(b.insns):
             mem = insn.mem
             if mem is None or not mem.base:
                 continue
-            ea = self.effective_address(insn, mem)
+            ea = self.effective_address(insn, mem, read)
             if ea is not None and ea <= addr < ea + 8:
                 if i > after:
                     return i

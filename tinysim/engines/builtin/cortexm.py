@@ -746,12 +746,12 @@ class CortexM(CoreBase):
             lo -= size                               # decrement before
         return lo, lo + size
 
-    def effective_address(self, insn, mem) -> int | None:
+    def effective_address(self, insn, mem, read) -> int | None:
         def reg(name):
             if name == "pc":
                 return (insn.addr + 4) & ~3
             rid = _REGS.get(name)
-            return None if rid is None else self.uc.reg_read(rid)
+            return None if rid is None else read(rid)
         base = reg(mem.base)
         if base is None:
             return None

@@ -344,8 +344,8 @@ class Riscv(CoreBase):
             return StopInfo("fault", fault=self.fault, detail="trap handler waits forever")
         return stop
 
-    def effective_address(self, insn, mem):
+    def effective_address(self, insn, mem, read):
         rid = _REGS.get(mem.base)
         if rid is None:
             return None
-        return (self.uc.reg_read(rid) + mem.disp) & 0xFFFFFFFF
+        return (read(rid) + mem.disp) & 0xFFFFFFFF

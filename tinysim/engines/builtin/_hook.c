@@ -25,7 +25,7 @@ typedef uint64_t (*mmio_read_fn)(void *uc, uint64_t offset, unsigned size, void 
 
 /* Header words (mirrored in _native.py). */
 enum { INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH,
-       EMU_STOP, DIV_PC, PREV, TSTATE };
+       EMU_STOP, DIV_PC, PREV, TSTATE, LAST_REG };
 enum { REGION0 = 16, MAX_REGIONS = 5, PEND0 = 32, MAX_PEND = 64, TABLES0 = PEND0 + 2 * MAX_PEND };
 /* Fields of a slot's record; records start at TABLES0. */
 enum { F_ICNT, F_CYC, F_BSIZE, F_FLAGS, F_ACC_I, F_ACC_C, N_FIELDS };
@@ -64,7 +64,11 @@ enum { STAMP_SHIFT = 32 };
  * branches (consulted on a BTB hit: a branch the BTB does not hold is fetched past), a RAS the
  * target of returns. A correct prediction costs nothing; a wrong one the mispredict penalty.
  * `end` is the address after the previous block (its last instruction's), `to` where it went. */
-static int64_t e31_resolve(int64_t *t, int64_t kind, int64_t end, int64_t to)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Inlined into block_hook, whose hot path then calls nothing and needs no register saves. */
+static inline __attribute__((always_inline)) int64_t e31_resolve(int64_t *t, int64_t kind, int64_t end, int64_t to)
 {
     const int taken = end != to;
     int64_t *btb = t + T_BTB0, *ras = t + T_RAS0, predicted = end, ok;
@@ -119,7 +123,7 @@ static int64_t e31_resolve(int64_t *t, int64_t kind, int64_t end, int64_t to)
 /* Cycles the previous block's control transfer adds now that its successor is known: `prev`
  * is that block's FLAGS, `end` the address after it, `to` where it went, `fl` the FLAGS of
  * the block there. */
-static inline int64_t resolve(int64_t *st, int64_t prev, int64_t fl, int64_t end, int64_t to)
+static inline __attribute__((always_inline)) int64_t resolve(int64_t *st, int64_t prev, int64_t fl, int64_t end, int64_t to)
 {
     int64_t *t = st + st[TSTATE];
     const int64_t kind = (prev >> END_SHIFT) & 15;
@@ -140,7 +144,7 @@ static inline int64_t resolve(int64_t *st, int64_t prev, int64_t fl, int64_t end
  * is looked up; a miss fills the line (an invalid way first, else one picked by a 16-bit
  * Fibonacci LFSR, as pseudo-random replacement) and costs the line fill. Code outside the
  * cached range (tightly integrated RAM) costs nothing more. */
-static int64_t fetch_lines(int64_t *c, int64_t a, int64_t size)
+static __attribute__((noinline)) int64_t fetch_lines(int64_t *c, int64_t a, int64_t size)
 {
     int64_t extra = 0;
     if (a < c[C_BASE] || a >= c[C_END])
@@ -173,65 +177,11 @@ static int64_t fetch_lines(int64_t *c, int64_t a, int64_t size)
     return extra;
 }
 
-static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+/* The end of block_hook once the block's cycles `nc` are known: add them and remember the block. */
+static inline __attribute__((always_inline)) void account(int64_t *st, int64_t *rec, int64_t fl, int64_t nc,
+                                                          int64_t a, int64_t size)
 {
-    int64_t *st = (int64_t *)user;
-    const int64_t a = (int64_t)addr;
-    int64_t slot = -1, fl, ni, nc, *rec = NULL;
-
-    if (st[CYCLES] >= st[DEADLINE]) {
-        st[STOP] |= STOP_DEADLINE;
-        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
-        return;
-    }
-    for (int64_t r = 0; r < st[NREG]; r++) {
-        const int64_t base = st[REGION0 + 3 * r];
-        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
-            slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1);
-            break;
-        }
-    }
-    if (slot >= 0)
-        rec = st + TABLES0 + slot * N_FIELDS;
-    if (rec == NULL || rec[F_BSIZE] != (int64_t)size || rec[F_ICNT] <= 0) {
-        /* First sight of this block (or of this size of it): Python decodes it first. */
-        const int64_t n = st[NPEND];
-        if (n < MAX_PEND) {
-            st[PEND0 + 2 * n] = a;
-            st[PEND0 + 2 * n + 1] = size;
-            st[NPEND] = n + 1;
-        }
-        st[STOP] |= STOP_NEWBLOCK;
-        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
-        return;
-    }
-    fl = rec[F_FLAGS];
-    if (fl & FLAG_SPIN) {
-        st[STOP] |= STOP_SPIN;
-        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
-        return;
-    }
-    ni = rec[F_ICNT];
-    nc = rec[F_CYC];
-    if (st[PREV])
-        nc += resolve(st, st[PREV], fl, st[LAST_ADDR] + st[LAST_SIZE], a);
-    {
-        int64_t *c = st + st[TSTATE] + T_CACHE0;
-        if (c[C_ON]) {
-            if (fl & FLAG_IFLUSH) {          /* FENCE.I: the block refetches after the flush */
-                for (int64_t i = 0; i < c[C_SETS] * c[C_WAYS]; i++) c[C_TAGS0 + i] = 0;
-                c[C_EPOCH]++;
-            }
-            const int64_t stamp = (c[C_EPOCH] & 0x7FFFFFFF) + 1;
-            if ((fl >> STAMP_SHIFT) != stamp || c[C_COUNT]) {
-                const int64_t extra = fetch_lines(c, a, size);
-                nc += extra;
-                /* all hits (or nothing cached): the same until the tags change */
-                if (extra == 0 && c[C_ENABLED])
-                    rec[F_FLAGS] = (fl & 0xFFFFFFFF) | (((c[C_EPOCH] & 0x7FFFFFFF) + 1) << STAMP_SHIFT);
-            }
-        }
-    }
+    const int64_t ni = rec[F_ICNT];
     st[PREV] = fl;
     st[INSNS] += ni;
     st[CYCLES] += nc;
@@ -245,6 +195,88 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         st[STOP] |= STOP_WATCH;
         st[DEADLINE] = -1;
     }
+}
+
+/* The block's lines are looked up in the cache (its stamp is stale). Out of line and reached by a
+ * tail call, so that block_hook's common path makes no call and saves no registers. */
+static __attribute__((noinline)) void fetch_then_account(int64_t *st, int64_t *rec, int64_t fl, int64_t nc,
+                                                         int64_t a, int64_t size)
+{
+    int64_t *c = st + st[TSTATE] + T_CACHE0;
+    const int64_t extra = fetch_lines(c, a, size);
+    nc += extra;
+    /* all hits (or nothing cached): the same until the tags change */
+    if (extra == 0 && c[C_ENABLED])
+        rec[F_FLAGS] = (fl & 0xFFFFFFFF) | (((c[C_EPOCH] & 0x7FFFFFFF) + 1) << STAMP_SHIFT);
+    account(st, rec, fl, nc, a, size);
+}
+
+static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    int64_t *st = (int64_t *)user;
+    const int64_t a = (int64_t)addr;
+    int64_t slot = -1, fl, nc, *rec = NULL;
+
+    if (UNLIKELY(st[CYCLES] >= st[DEADLINE])) {
+        st[STOP] |= STOP_DEADLINE;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    /* Most blocks are in the region the last one was in: try it first. LAST_REG is only a
+     * hint (a snapshot may carry any value), so it is bounds-checked and the search follows. */
+    {
+        const uint64_t h = (uint64_t)st[LAST_REG];
+        const int64_t *reg = st + REGION0 + 3 * h;
+        if (LIKELY(h < (uint64_t)st[NREG]) && (uint64_t)(a - reg[0]) < (uint64_t)reg[1] && a >= reg[0])
+            slot = reg[2] + ((a - reg[0]) >> 1);
+        else
+            for (int64_t r = 0; r < st[NREG]; r++) {
+                const int64_t base = st[REGION0 + 3 * r];
+                if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
+                    slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1);
+                    st[LAST_REG] = r;
+                    break;
+                }
+            }
+    }
+    if (slot >= 0)
+        rec = st + TABLES0 + slot * N_FIELDS;
+    if (UNLIKELY(rec == NULL || rec[F_BSIZE] != (int64_t)size || rec[F_ICNT] <= 0)) {
+        /* First sight of this block (or of this size of it): Python decodes it first. */
+        const int64_t n = st[NPEND];
+        if (n < MAX_PEND) {
+            st[PEND0 + 2 * n] = a;
+            st[PEND0 + 2 * n + 1] = size;
+            st[NPEND] = n + 1;
+        }
+        st[STOP] |= STOP_NEWBLOCK;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    fl = rec[F_FLAGS];
+    if (UNLIKELY(fl & FLAG_SPIN)) {
+        st[STOP] |= STOP_SPIN;
+        ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
+        return;
+    }
+    nc = rec[F_CYC];
+    if (st[PREV])
+        nc += resolve(st, st[PREV], fl, st[LAST_ADDR] + st[LAST_SIZE], a);
+    {
+        int64_t *c = st + st[TSTATE] + T_CACHE0;
+        if (c[C_ON]) {
+            if (UNLIKELY(fl & FLAG_IFLUSH)) {          /* FENCE.I: the block refetches after the flush */
+                for (int64_t i = 0; i < c[C_SETS] * c[C_WAYS]; i++) c[C_TAGS0 + i] = 0;
+                c[C_EPOCH]++;
+            }
+            const int64_t stamp = (c[C_EPOCH] & 0x7FFFFFFF) + 1;
+            if (UNLIKELY((fl >> STAMP_SHIFT) != stamp || c[C_COUNT])) {
+                fetch_then_account(st, rec, fl, nc, a, size);   /* a tail call */
+                return;
+            }
+        }
+    }
+    account(st, rec, fl, nc, a, size);
 }
 
 /* Divide trap (Cortex-M CCR.DIV_0_TRP): a code hook on each SDIV/UDIV address. Unicorn's

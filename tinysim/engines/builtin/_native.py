@@ -21,9 +21,10 @@ from ...errors import EngineError
 # Header words (mirrored in _hook.c). EMU_STOP holds uc_emu_stop's address for the hook;
 # DIV_PC the address of a divide by zero the divide trap stopped at; PREV the FLAGS of the
 # block that ran last (how it ended: resolved when the next block starts), 0 when unknown;
-# TSTATE the index in the array of the timing model's state (after the records).
+# TSTATE the index in the array of the timing model's state (after the records); LAST_REG the
+# region the last block was found in (a hint the hook bounds-checks: any value is safe).
 (INSNS, CYCLES, DEADLINE, STOP, LAST_ADDR, LAST_SIZE, NPEND, BLOCKS, NSLOTS, NREG, WATCH, EMU_STOP,
- DIV_PC, PREV, TSTATE) = range(15)
+ DIV_PC, PREV, TSTATE, LAST_REG) = range(16)
 REGION0 = 16          # up to MAX_REGIONS x (base, size, first slot)
 MAX_REGIONS = 5
 PEND0 = 32            # pending (addr, size) pairs

@@ -20,6 +20,28 @@ def cache_dir() -> Path | None:
     return Path(base) / "tinysim"
 
 
+def load(path: Path):
+    """What ``store`` wrote at ``path``; None if absent, damaged or foreign."""
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:
+        return None
+
+
+def store(path: Path, value) -> bool:
+    """Write ``value`` atomically (parallel runs may race); False if the directory is not writable."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
+
+
 def derived(kind: str, key: bytes, make):
     """``make()``'s result, kept under ``kind`` by the hash of ``key`` (which must hold all that
     the result depends on, code included). Unreadable or absent: made again, and written
@@ -27,19 +49,10 @@ def derived(kind: str, key: bytes, make):
     d = cache_dir()
     path = None if d is None else d / kind / f"{hashlib.sha256(key).hexdigest()[:32]}.pickle"
     if path is not None and path.is_file():
-        try:
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        except Exception:            # a damaged or foreign file: make it again
-            pass
+        value = load(path)
+        if value is not None:        # else damaged or foreign: made again
+            return value
     value = make()
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        store(path, value)
     return value

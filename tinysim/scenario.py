@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -304,6 +305,7 @@ class ScenarioResult:
         return [c for c in self.checks if not c.passed and c.belongs_to(self.must_fail) and c.key != "must_fail"]
 
 
+@lru_cache(maxsize=1)
 def _streams_source() -> bytes:
     """The stream generators' code: a cached stream is made again when it changes."""
     h = hashlib.sha256()

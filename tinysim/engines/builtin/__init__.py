@@ -231,7 +231,8 @@ class Machine:
             if native is not None:
                 self._mmio_keep.append(native)
                 return
-        fast = [p for p in periphs if getattr(p, "FAST", ()) or getattr(p, "TIME", {}) or getattr(p, "STORE", ())]
+        # answered natively in part: polled registers, timers, configuration registers
+        shadowed = [p for p in periphs if any(getattr(p, k, ()) for k in ("FAST", "TIME", "STORE"))]
 
         def on_read(uc, off, size_, _ud):
             addr = base + off
@@ -239,7 +240,7 @@ class Machine:
             if p is None:
                 return self._unmodelled(addr, size_, None)
             v = p.read(addr - p.base, size_) & ((1 << (8 * size_)) - 1)
-            if fast:
+            if shadowed:
                 p.touched(addr - p.base, False)
             return v
 
@@ -250,18 +251,18 @@ class Machine:
                 self._unmodelled(addr, size_, value)
                 return
             p.write(addr - p.base, size_, value)
-            if fast:
+            if shadowed:
                 p.touched(addr - p.base, True)
 
-        if not fast:
+        if not shadowed:
             self.uc.mmio_map(base, size, on_read, None, on_write, None)
             return
         mapping = N.ShadowedMmio(self.uc, base, size, on_read, on_write, self.counter.buf.ctypes.data,
                                  self.poll_counters())
         self._mmio_keep.append(mapping)
         self._shadow_maps.append(mapping)
-        timed = next((p for p in fast if p.TIME), None)       # one timer per mapping
-        for p in fast:
+        timed = next((p for p in shadowed if p.TIME), None)       # one timer per mapping
+        for p in shadowed:
             p._shadow = (mapping.words, N.M_WORDS0 + (p.base - base) // 4)
             if p is timed:
                 p._timer = mapping

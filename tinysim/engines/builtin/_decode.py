@@ -6,13 +6,11 @@ on disk (``DecodeCache``) so the next run of the same firmware does not decode a
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ...cache import cache_dir
+from ...cache import cache_dir, load, store
 from ...timing import TimingTable
 from ._native import (ACCESS_MASK, ACCESS_SHIFT, END_CALL, END_COND, END_ICALL, END_INDIRECT,
                       END_JUMP, END_NONE, END_RET, END_SHIFT, ENTRY_SHIFT, FLAG_IFLUSH, TAKEN_SHIFT)
@@ -409,11 +407,7 @@ class DecodeCache:
         self.blocks: dict[tuple[int, bytes], Block] = {}
         self.added = 0
         if self.path is not None and self.path.is_file():
-            try:
-                with open(self.path, "rb") as f:
-                    self.blocks = pickle.load(f)
-            except Exception:          # a damaged or foreign file: decode afresh
-                self.blocks = {}
+            self.blocks = load(self.path) or {}      # a damaged or foreign file: decode afresh
 
     def get(self, addr: int, code: bytes) -> Block | None:
         return self.blocks.get((addr, code))
@@ -426,16 +420,12 @@ class DecodeCache:
         """Write new blocks (atomically: parallel runs of the same firmware may race)."""
         if not self.added or self.path is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(self.blocks, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+        if store(self.path, self.blocks):         # else a read-only home: run without the cache
             self.added = 0
-            self._prune()
-        except OSError:                # a read-only home: run without the cache
-            pass
+            try:
+                self._prune()
+            except OSError:                       # a parallel run pruned first
+                pass
 
     def _prune(self, keep: int = 256) -> None:
         files = sorted(self.path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)

@@ -211,6 +211,25 @@ static __attribute__((noinline)) void fetch_then_account(int64_t *st, int64_t *r
     account(st, rec, fl, nc, a, size);
 }
 
+/* The slot of code address `a`, -1 outside the code regions. Most blocks are in the region the
+ * last one was in: it is tried first. LAST_REG is only a hint (a snapshot may carry any value),
+ * so it is bounds-checked and the search follows. */
+static inline __attribute__((always_inline)) int64_t slot_of(int64_t *st, int64_t a)
+{
+    const uint64_t h = (uint64_t)st[LAST_REG];
+    const int64_t *reg = st + REGION0 + 3 * h;
+    if (LIKELY(h < (uint64_t)st[NREG]) && (uint64_t)(a - reg[0]) < (uint64_t)reg[1] && a >= reg[0])
+        return reg[2] + ((a - reg[0]) >> 1);
+    for (int64_t r = 0; r < st[NREG]; r++) {
+        const int64_t base = st[REGION0 + 3 * r];
+        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
+            st[LAST_REG] = r;
+            return st[REGION0 + 3 * r + 2] + ((a - base) >> 1);
+        }
+    }
+    return -1;
+}
+
 static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     int64_t *st = (int64_t *)user;
@@ -222,23 +241,7 @@ static void block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         ((uc_emu_stop_fn)(intptr_t)st[EMU_STOP])(uc);
         return;
     }
-    /* Most blocks are in the region the last one was in: try it first. LAST_REG is only a
-     * hint (a snapshot may carry any value), so it is bounds-checked and the search follows. */
-    {
-        const uint64_t h = (uint64_t)st[LAST_REG];
-        const int64_t *reg = st + REGION0 + 3 * h;
-        if (LIKELY(h < (uint64_t)st[NREG]) && (uint64_t)(a - reg[0]) < (uint64_t)reg[1] && a >= reg[0])
-            slot = reg[2] + ((a - reg[0]) >> 1);
-        else
-            for (int64_t r = 0; r < st[NREG]; r++) {
-                const int64_t base = st[REGION0 + 3 * r];
-                if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
-                    slot = st[REGION0 + 3 * r + 2] + ((a - base) >> 1);
-                    st[LAST_REG] = r;
-                    break;
-                }
-            }
-    }
+    slot = slot_of(st, a);
     if (slot >= 0)
         rec = st + TABLES0 + slot * N_FIELDS;
     if (UNLIKELY(rec == NULL || rec[F_BSIZE] != (int64_t)size || rec[F_ICNT] <= 0)) {
@@ -342,17 +345,11 @@ enum { P_INSNS, P_CYCLES, P_BLOCKS, P_BRANCHES, P_MISPREDICTS, P_CACHE_HITS, P_C
 
 /* The record of the block running now (the last the hook counted), NULL if its slot holds
  * another size of it. */
-static int64_t *current_record(const int64_t *st)
+static int64_t *current_record(int64_t *st)
 {
-    const int64_t a = st[LAST_ADDR];
-    for (int64_t r = 0; r < st[NREG]; r++) {
-        const int64_t base = st[REGION0 + 3 * r];
-        if (a >= base && a < base + st[REGION0 + 3 * r + 1]) {
-            int64_t *rec = (int64_t *)st + TABLES0 + (st[REGION0 + 3 * r + 2] + ((a - base) >> 1)) * N_FIELDS;
-            return rec[F_BSIZE] == st[LAST_SIZE] ? rec : NULL;
-        }
-    }
-    return NULL;
+    const int64_t slot = slot_of(st, st[LAST_ADDR]);
+    int64_t *rec = slot >= 0 ? st + TABLES0 + slot * N_FIELDS : NULL;
+    return rec != NULL && rec[F_BSIZE] == st[LAST_SIZE] ? rec : NULL;
 }
 
 /* Cycles retired before the instruction accessing memory now, when the block running now has
@@ -360,7 +357,7 @@ static int64_t *current_record(const int64_t *st)
  * the block hook counted the whole block when it started, so this is the counter minus the
  * block's cost plus the cost of what precedes the access, as Python's exact counters compute
  * it. -1 if not known here (Python then answers). */
-static int64_t access_cycle(const int64_t *st)
+static int64_t access_cycle(int64_t *st)
 {
     const int64_t *rec = current_record(st);
     const int64_t before = rec ? (rec[F_FLAGS] >> ACCESS_SHIFT) & ACCESS_MASK : 0;
@@ -429,7 +426,7 @@ static uint64_t mmio_read(void *uc, uint64_t offset, unsigned size, void *user)
     if (w < (uint64_t)t[M_NWORDS]) {
         int64_t v = t[M_WORDS0 + w];
         if ((v == TIME_LO || v == TIME_HI) && t[M_T_DEN] > 0) {
-            const int64_t cyc = access_cycle((const int64_t *)(intptr_t)t[M_STATE]);
+            const int64_t cyc = access_cycle((int64_t *)(intptr_t)t[M_STATE]);
             if (cyc >= 0) {
                 const uint64_t now = (uint64_t)((__int128)cyc * t[M_T_NUM] / t[M_T_DEN]) + (uint64_t)t[M_T_OFFSET];
                 v = (int64_t)(v == TIME_LO ? now & 0xFFFFFFFFu : now >> 32);
